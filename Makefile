@@ -1,0 +1,39 @@
+# The README's two commands are `make demo` and `make test`. Both create .venv and install the
+# pinned dependencies (requirements.lock) if they are missing, so a fresh clone needs only
+# Python 3.11, make and git.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Usage telemetry off everywhere (dbt, Dagster, great-expectations); config files say the same.
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := False
+export DAGSTER_DISABLE_TELEMETRY := 1
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+
+.PHONY: demo test venv lint clean dagster
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/command-center demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+dagster: $(STAMP)
+	$(BIN)/command-center parse
+	$(BIN)/dagster dev -m orchestration.definitions
+
+clean:
+	rm -rf warehouse landing .dagster_home target logs

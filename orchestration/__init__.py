@@ -1,0 +1,1 @@
+"""Automation Command Center: governed landing, register, dbt marts and Dagster orchestration."""

@@ -1,0 +1,1 @@
+"""Pure, unit-tested logic: event contract, landing, register parsing, sample-data generator."""

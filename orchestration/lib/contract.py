@@ -1,0 +1,141 @@
+"""The event contract: one place that names the fields, their types, the event types and the
+quarantine reason codes. docs/event-contract.md is the prose version of this module; landing,
+the generator, the dbt sources and the tests all import from here.
+"""
+from __future__ import annotations
+
+EVENT_TYPES: tuple[str, ...] = (
+    "run_started",
+    "stage_started",
+    "stage_completed",
+    "stage_retried",
+    "stage_timed_out",
+    "approval_requested",
+    "approval_granted",
+    "approval_rejected",
+    "exception_raised",
+    "exception_acknowledged",
+    "exception_resolved",
+    "run_completed",
+    "run_failed",
+    "run_compensated",
+)
+
+TERMINAL_EVENT_TYPES: tuple[str, ...] = ("run_completed", "run_failed", "run_compensated")
+EXCEPTION_EVENT_TYPES: tuple[str, ...] = ("exception_raised", "exception_acknowledged", "exception_resolved")
+
+#: Required fields of the telemetry shape, in contract order.
+REQUIRED_FIELDS: tuple[str, ...] = ("event_id", "workflow_id", "run_id", "event_type", "event_ts", "region")
+
+#: Optional fields and the warehouse type each is cast to. "json" means a JSON object.
+OPTIONAL_FIELDS: dict[str, str] = {
+    "stage": "VARCHAR",
+    "status": "VARCHAR",
+    "owner": "VARCHAR",
+    "duration_ms": "BIGINT",
+    "cost_cents": "DOUBLE",
+    "confidence": "DOUBLE",
+    "exception_id": "VARCHAR",
+    "exception_class": "VARCHAR",
+    "severity": "INTEGER",
+    "actor": "VARCHAR",
+    "attempt": "INTEGER",
+    "error_code": "VARCHAR",
+    "attributes": "JSON",
+}
+
+TELEMETRY_FIELDS: tuple[str, ...] = REQUIRED_FIELDS + tuple(OPTIONAL_FIELDS)
+
+#: The minimum viable event log (seed 001): these four, plus any optional columns.
+MINIMAL_REQUIRED_FIELDS: tuple[str, ...] = ("case_id", "event_name", "timestamp", "actor")
+
+#: Longest accepted identifier (event_id, workflow_id, run_id, region, exception_id, ...).
+MAX_IDENTIFIER_LENGTH = 256
+#: How far in the future (relative to landing time) an event_ts may be.
+MAX_FUTURE_SKEW_HOURS = 24
+
+#: Quarantine reason codes, in the order they are tested (a row gets the first that applies).
+REASON_CODES: dict[str, str] = {
+    "malformed_record": "the record could not be parsed (invalid JSON, not a JSON object, wrong number of CSV columns, invalid UTF-8)",
+    "missing_required_field": "a required field is absent, null or blank (reason_detail names it)",
+    "invalid_identifier": "an identifier is longer than 256 characters or contains control characters",
+    "unparseable_timestamp": "event_ts is not an ISO 8601 timestamp",
+    "unknown_event_type": "event_type is not one of the contract's event types",
+    "invalid_type": "an optional field has the wrong type (a number field that is not a number, attributes that is not a JSON object)",
+    "negative_value": "duration_ms, cost_cents or attempt is negative",
+    "confidence_out_of_range": "confidence is outside 0..1",
+    "missing_exception_id": "an exception_* event carries no exception_id",
+    "future_timestamp": "event_ts is more than 24 hours after the landing time",
+    "duplicate_event_id_in_file": "the event_id already occurred earlier in the same file (the first valid occurrence is loaded)",
+    "duplicate_event_id": "the event_id was loaded by an earlier file",
+}
+
+RAW_SCHEMA = "raw"
+GOVERNANCE_SCHEMA = "governance"
+
+RAW_EVENTS_DDL = f"""
+create table if not exists {RAW_SCHEMA}.workflow_events (
+    event_id            varchar not null,   -- unique: enforced by landing (anti-join), tested by dbt
+    workflow_id         varchar not null,
+    run_id              varchar not null,
+    event_type          varchar not null,
+    event_ts            timestamp not null,   -- UTC, no offset
+    region              varchar not null,
+    stage               varchar,
+    status              varchar,
+    owner               varchar,
+    duration_ms         bigint,
+    cost_cents          double,
+    confidence          double,
+    exception_id        varchar,
+    exception_class     varchar,
+    severity            integer,
+    actor               varchar,
+    attempt             integer,
+    error_code          varchar,
+    attributes          json,                 -- redacted fields already hashed
+    log_format          varchar not null,     -- 'telemetry' or 'minimal'
+    source_event_name   varchar,              -- minimal logs: the original event_name
+    load_id             varchar not null,
+    source_file         varchar not null,
+    source_row_number   bigint not null,
+    loaded_at           timestamp not null
+)
+"""
+
+QUARANTINE_DDL = f"""
+create table if not exists {RAW_SCHEMA}.quarantine (
+    load_id             varchar not null,
+    source_file         varchar not null,
+    source_row_number   bigint,
+    reason_code         varchar not null,
+    reason_detail       varchar,
+    raw_record          varchar,              -- the row as read, redacted fields hashed or masked
+    event_id            varchar,
+    workflow_id         varchar,
+    quarantined_at      timestamp not null
+)
+"""
+
+LEDGER_DDL = f"""
+create table if not exists {RAW_SCHEMA}.load_ledger (
+    load_id             varchar not null primary key,
+    file_sha256         varchar not null unique,
+    file_path           varchar not null,
+    file_format         varchar not null,     -- jsonl, csv, parquet
+    log_format          varchar not null,     -- telemetry, minimal
+    file_bytes          bigint not null,
+    rows_read           bigint not null,
+    rows_loaded         bigint not null,
+    rows_quarantined    bigint not null,
+    loaded_at           timestamp not null,
+    check (rows_read = rows_loaded + rows_quarantined)
+)
+"""
+
+RAW_DDL: tuple[str, ...] = (
+    f"create schema if not exists {RAW_SCHEMA}",
+    RAW_EVENTS_DDL,
+    QUARANTINE_DDL,
+    LEDGER_DDL,
+)

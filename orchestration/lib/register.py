@@ -1,0 +1,381 @@
+"""The governance register (command_center.yml): validation and landing into governance.* tables.
+
+Validation errors name the path and the rule, e.g.
+``owners[1].sla.cycle_time_p90_hours: must be greater than 0``.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+WORKFLOW_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
+
+
+class RegisterError(Exception):
+    """The register file is missing, not YAML, or breaks a rule. ``errors`` lists 'path: rule' lines."""
+
+    def __init__(self, source: str, errors: list[str]):
+        self.source = source
+        self.errors = errors
+        super().__init__(f"invalid governance register {source}:\n" + "\n".join(f"  - {e}" for e in errors))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sla(_Strict):
+    cycle_time_p90_hours: float = Field(gt=0)
+    exception_first_touch_minutes: float = Field(gt=0)
+    exception_resolution_hours: float = Field(gt=0)
+
+
+class ExceptionBudget(_Strict):
+    monthly_rate_pct: float = Field(gt=0, le=100)
+    breach_action: str = Field(min_length=1)
+
+
+class WorkflowOwner(_Strict):
+    workflow_id: str = Field(min_length=1, max_length=256)
+    name: str | None = None
+    service_owner: str = Field(min_length=1)
+    owner_team: str | None = None
+    delegate_group: str = Field(min_length=1)
+    regions: list[str] = Field(min_length=1)
+    sla: Sla
+    exception_budget: ExceptionBudget
+
+    @field_validator("workflow_id")
+    @classmethod
+    def _workflow_id_chars(cls, v: str) -> str:
+        if not WORKFLOW_ID.match(v):
+            raise ValueError("must contain only letters, digits, '_', '-' and '.'")
+        return v
+
+    @field_validator("regions")
+    @classmethod
+    def _regions_unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("must not list a region twice")
+        if any(not r.strip() for r in v):
+            raise ValueError("must not contain blank regions")
+        return v
+
+    @property
+    def team(self) -> str:
+        """The owner team: explicit owner_team, else the local part of the service_owner address."""
+        return self.owner_team or self.service_owner.split("@", 1)[0]
+
+
+class RbacRole(_Strict):
+    name: str = Field(min_length=1)
+    permissions: list[str] = Field(default_factory=list)
+
+
+class RbacAssignment(_Strict):
+    user: str | None = None
+    group: str | None = None
+    role: str = Field(min_length=1)
+    scope: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_principal(self) -> "RbacAssignment":
+        if (self.user is None) == (self.group is None):
+            raise ValueError("must name exactly one of user or group")
+        return self
+
+
+class Rbac(_Strict):
+    roles: list[RbacRole] = Field(default_factory=list)
+    assignments: list[RbacAssignment] = Field(default_factory=list)
+
+
+class Residency(_Strict):
+    pii_masking: bool = True
+    retention_days: int = Field(gt=0)
+    eu_only_processing: bool = False
+
+
+class Redaction(_Strict):
+    fields: list[str] = Field(default_factory=list)
+    strategy: Literal["hash_salt_v2"] = "hash_salt_v2"
+
+    @field_validator("fields")
+    @classmethod
+    def _field_names(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if not IDENTIFIER.match(name):
+                raise ValueError(f"field name {name!r} must be an identifier (letters, digits, '_')")
+        if len(set(v)) != len(v):
+            raise ValueError("must not list a field twice")
+        return v
+
+
+class DataControls(_Strict):
+    residency: dict[str, Residency] = Field(default_factory=dict)
+    redaction: Redaction = Field(default_factory=Redaction)
+
+
+class Telemetry(_Strict):
+    sink: str | None = None
+    event_schema: list[str] = Field(default_factory=list)
+    retention_days: int = Field(default=400, gt=0)
+
+
+class ExceptionClass(_Strict):
+    code: str = Field(min_length=1)
+    route_to: str = Field(min_length=1)
+    sev: int = Field(ge=1, le=5)
+    snooze_policy_minutes: float = Field(default=0, ge=0)
+
+
+class Exceptions(_Strict):
+    classes: list[ExceptionClass] = Field(min_length=1)
+
+
+class AgingAlerts(_Strict):
+    thresholds: dict[str, float]
+    notify: list[str] = Field(default_factory=list)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _threshold_keys(cls, v: dict[str, float]) -> dict[str, float]:
+        for key, minutes in v.items():
+            if not re.fullmatch(r"sev[1-5]_minutes", key):
+                raise ValueError(f"key {key!r} must look like sevN_minutes with N in 1..5")
+            if minutes is None or minutes <= 0:
+                raise ValueError(f"{key} must be greater than 0")
+        return v
+
+    def minutes_by_severity(self) -> dict[int, float]:
+        return {int(k[3]): float(m) for k, m in self.thresholds.items()}
+
+
+class Register(_Strict):
+    # The register tolerates sections this version does not use (approvals, integrations).
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    version: str
+    owners: list[WorkflowOwner] = Field(min_length=1)
+    rbac: Rbac = Field(default_factory=Rbac)
+    data_controls: DataControls = Field(default_factory=DataControls)
+    telemetry: Telemetry = Field(default_factory=Telemetry)
+    exceptions: Exceptions
+    aging_alerts: AgingAlerts
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_str(cls, v: Any) -> str:
+        return str(v)
+
+    @model_validator(mode="after")
+    def _cross_rules(self) -> "Register":
+        errors: list[str] = []
+        seen: dict[str, int] = {}
+        for i, owner in enumerate(self.owners):
+            if owner.workflow_id in seen:
+                errors.append(
+                    f"owners[{i}].workflow_id: duplicate of owners[{seen[owner.workflow_id]}] ({owner.workflow_id!r})"
+                )
+            seen.setdefault(owner.workflow_id, i)
+            if self.data_controls.residency:
+                for j, region in enumerate(owner.regions):
+                    if region not in self.data_controls.residency:
+                        errors.append(
+                            f"owners[{i}].regions[{j}]: region {region!r} has no data_controls.residency entry"
+                        )
+        codes: dict[str, int] = {}
+        severities = self.aging_alerts.minutes_by_severity()
+        for i, cls_ in enumerate(self.exceptions.classes):
+            if cls_.code in codes:
+                errors.append(f"exceptions.classes[{i}].code: duplicate of exceptions.classes[{codes[cls_.code]}] ({cls_.code!r})")
+            codes.setdefault(cls_.code, i)
+            if cls_.sev not in severities:
+                errors.append(
+                    f"exceptions.classes[{i}].sev: severity {cls_.sev} has no aging_alerts.thresholds.sev{cls_.sev}_minutes"
+                )
+        role_names = {r.name for r in self.rbac.roles}
+        for i, a in enumerate(self.rbac.assignments):
+            if a.role not in role_names:
+                errors.append(f"rbac.assignments[{i}].role: unknown role {a.role!r}")
+            for j, scope in enumerate(a.scope):
+                if scope != "*" and scope not in seen:
+                    errors.append(f"rbac.assignments[{i}].scope[{j}]: unknown workflow {scope!r}")
+        if errors:
+            raise ValueError("\n".join(errors))
+        return self
+
+    def workflow(self, workflow_id: str) -> WorkflowOwner | None:
+        return next((o for o in self.owners if o.workflow_id == workflow_id), None)
+
+    @property
+    def workflow_ids(self) -> list[str]:
+        return [o.workflow_id for o in self.owners]
+
+
+_PYDANTIC_PHRASES = (
+    ("Input should be ", "must be "),
+    ("Field required", "is required"),
+    ("Extra inputs are not permitted", "is not a known field"),
+    ("Value error, ", ""),
+    ("List should have at least 1 item after validation, not 0", "must not be empty"),
+)
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _format_errors(exc: ValidationError) -> list[str]:
+    lines: list[str] = []
+    for err in exc.errors():
+        msg = err["msg"]
+        for old, new in _PYDANTIC_PHRASES:
+            msg = msg.replace(old, new)
+        loc = _format_loc(tuple(err["loc"]))
+        if not loc and "\n" in msg or msg.startswith(("owners[", "exceptions.", "rbac.")):
+            # cross-field rules already carry their own paths, one per line
+            lines.extend(line for line in msg.splitlines() if line)
+        else:
+            lines.append(f"{loc or '<root>'}: {msg}")
+    return lines
+
+
+def parse_register(data: Any, source: str = "<register>") -> Register:
+    if not isinstance(data, dict):
+        raise RegisterError(source, ["<root>: must be a mapping (the register is a YAML object)"])
+    try:
+        return Register.model_validate(data)
+    except ValidationError as exc:
+        raise RegisterError(source, _format_errors(exc)) from None
+
+
+def load_register(path: Path | str) -> Register:
+    """Read and validate the register. Raises RegisterError with readable 'path: rule' lines."""
+    path = Path(path)
+    if not path.exists():
+        raise RegisterError(str(path), [f"file not found (set COMMAND_CENTER_REGISTER or create {path.name})"])
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RegisterError(str(path), [f"<yaml>: {where}{problem}"]) from None
+    return parse_register(data, str(path))
+
+
+def register_sha256(path: Path | str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------
+# Landing the register into the warehouse (governance.* tables the dbt models join)
+# --------------------------------------------------------------------------------------------------
+
+GOVERNANCE_TABLES: dict[str, str] = {
+    "workflows": """workflow_id varchar not null primary key, workflow_name varchar, service_owner varchar not null,
+        owner_team varchar not null, delegate_group varchar not null""",
+    "workflow_regions": "workflow_id varchar not null, region varchar not null",
+    "slo_targets": """workflow_id varchar not null primary key, cycle_time_p90_hours double not null,
+        exception_first_touch_minutes double not null, exception_resolution_hours double not null,
+        exception_budget_monthly_rate_pct double not null, breach_action varchar not null""",
+    "owners": """owner varchar not null primary key, owner_team varchar, is_service_owner boolean not null,
+        is_route_target boolean not null, workflows_owned integer not null""",
+    "exception_classes": """exception_class varchar not null primary key, route_to varchar not null,
+        severity integer not null, snooze_policy_minutes double not null""",
+    "aging_alert_thresholds": "severity integer not null primary key, threshold_minutes double not null",
+    "region_controls": """region varchar not null primary key, pii_masking boolean not null,
+        retention_days integer not null, eu_only_processing boolean not null""",
+    "redaction_fields": "field varchar not null primary key, strategy varchar not null",
+    "rbac_role_permissions": "role varchar not null, permission varchar not null",
+    "rbac_assignments": "principal_type varchar not null, principal varchar not null, role varchar not null, scope varchar not null",
+    "register_versions": "register_sha256 varchar not null, version varchar not null, source_path varchar not null, loaded_at timestamp not null",
+}
+
+
+def register_rows(register: Register) -> dict[str, list[tuple]]:
+    """The register flattened into rows, one list per governance table (pure; unit-tested)."""
+    owners: dict[str, dict[str, Any]] = {}
+    for o in register.owners:
+        entry = owners.setdefault(o.service_owner, {"team": o.team, "svc": True, "route": False, "n": 0})
+        entry["svc"] = True
+        entry["n"] += 1
+    for c in register.exceptions.classes:
+        entry = owners.setdefault(c.route_to, {"team": None, "svc": False, "route": True, "n": 0})
+        entry["route"] = True
+    return {
+        "workflows": [(o.workflow_id, o.name, o.service_owner, o.team, o.delegate_group) for o in register.owners],
+        "workflow_regions": [(o.workflow_id, r) for o in register.owners for r in o.regions],
+        "slo_targets": [
+            (
+                o.workflow_id,
+                o.sla.cycle_time_p90_hours,
+                o.sla.exception_first_touch_minutes,
+                o.sla.exception_resolution_hours,
+                o.exception_budget.monthly_rate_pct,
+                o.exception_budget.breach_action,
+            )
+            for o in register.owners
+        ],
+        "owners": [(k, v["team"], v["svc"], v["route"], v["n"]) for k, v in sorted(owners.items())],
+        "exception_classes": [
+            (c.code, c.route_to, c.sev, c.snooze_policy_minutes) for c in register.exceptions.classes
+        ],
+        "aging_alert_thresholds": sorted(register.aging_alerts.minutes_by_severity().items()),
+        "region_controls": [
+            (region, r.pii_masking, r.retention_days, r.eu_only_processing)
+            for region, r in sorted(register.data_controls.residency.items())
+        ],
+        "redaction_fields": [(f, register.data_controls.redaction.strategy) for f in register.data_controls.redaction.fields],
+        "rbac_role_permissions": [(r.name, p) for r in register.rbac.roles for p in r.permissions],
+        "rbac_assignments": [
+            ("user" if a.user else "group", a.user or a.group, a.role, s) for a in register.rbac.assignments for s in a.scope
+        ],
+    }
+
+
+def land_register(con, register: Register, *, source_path: str, sha256: str) -> dict[str, int]:
+    """Replace the governance.* tables with the register's contents in one transaction.
+
+    ``con`` is an open duckdb connection. Returns row counts per table.
+    """
+    rows = register_rows(register)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    counts: dict[str, int] = {}
+    con.execute("begin transaction")
+    try:
+        con.execute("create schema if not exists governance")
+        for table, columns in GOVERNANCE_TABLES.items():
+            if table == "register_versions":
+                con.execute(f"create table if not exists governance.{table} ({columns})")
+                con.execute(
+                    "insert into governance.register_versions values (?, ?, ?, ?)",
+                    [sha256, register.version, source_path, now],
+                )
+                continue
+            con.execute(f"create or replace table governance.{table} ({columns})")
+            data = rows[table]
+            if data:
+                placeholders = ", ".join("?" for _ in data[0])
+                con.executemany(f"insert into governance.{table} values ({placeholders})", data)
+            counts[table] = len(data)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return counts

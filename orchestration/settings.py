@@ -1,0 +1,86 @@
+"""Paths and environment, resolved once, in one place.
+
+Every component (dbt through profiles/profiles.yml, Dagster resources, the CLI, the tests) reads the
+warehouse location from ``COMMAND_CENTER_DUCKDB``; nothing else names the file.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: Development default for the redaction salt. The README warns: set COMMAND_CENTER_REDACTION_SALT
+#: to a secret in any real deployment, or hashes of low-entropy values (emails) can be brute-forced.
+DEV_REDACTION_SALT = "command-center-dev-salt-change-me"
+
+_TELEMETRY_OFF = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "DO_NOT_TRACK": "1",
+    "GX_ANALYTICS_ENABLED": "False",
+    "DAGSTER_DISABLE_TELEMETRY": "1",
+}
+
+
+def disable_telemetry() -> None:
+    """Switch off dbt, Dagster and great-expectations usage telemetry for this process and children."""
+    for key, value in _TELEMETRY_OFF.items():
+        os.environ.setdefault(key, value)
+
+
+def _path_from_env(var: str, default: Path) -> Path:
+    raw = os.environ.get(var)
+    if not raw:
+        return default
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else (Path.cwd() / path)
+
+
+@dataclass(frozen=True)
+class Settings:
+    repo_root: Path
+    duckdb_path: Path
+    register_path: Path
+    landing_dir: Path
+    dagster_home: Path
+    dbt_project_dir: Path
+    dbt_profiles_dir: Path
+    dbt_target: str
+    redaction_salt: str
+
+    @property
+    def salt_is_dev_default(self) -> bool:
+        return self.redaction_salt == DEV_REDACTION_SALT
+
+
+def get_settings() -> Settings:
+    """Resolve settings from the environment (call again after changing os.environ, e.g. in tests)."""
+    root = REPO_ROOT
+    return Settings(
+        repo_root=root,
+        duckdb_path=_path_from_env("COMMAND_CENTER_DUCKDB", root / "warehouse" / "command_center.duckdb"),
+        register_path=_path_from_env("COMMAND_CENTER_REGISTER", root / "command_center.yml"),
+        landing_dir=_path_from_env("COMMAND_CENTER_LANDING_DIR", root / "landing"),
+        dagster_home=_path_from_env("DAGSTER_HOME", root / ".dagster_home"),
+        dbt_project_dir=root,
+        dbt_profiles_dir=_path_from_env("DBT_PROFILES_DIR", root / "profiles"),
+        dbt_target=os.environ.get("COMMAND_CENTER_DBT_TARGET", "duckdb"),
+        redaction_salt=os.environ.get("COMMAND_CENTER_REDACTION_SALT") or DEV_REDACTION_SALT,
+    )
+
+
+def prepare_environment(settings: Settings | None = None) -> Settings:
+    """Export what child tools need (dbt profile path, DuckDB file, DAGSTER_HOME with telemetry off)."""
+    disable_telemetry()
+    s = settings or get_settings()
+    os.environ["COMMAND_CENTER_DUCKDB"] = str(s.duckdb_path)
+    os.environ.setdefault("DBT_PROFILES_DIR", str(s.dbt_profiles_dir))
+    os.environ.setdefault("DAGSTER_HOME", str(s.dagster_home))
+    s.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "dagster.yaml"
+    if not cfg.exists():
+        cfg.write_text("telemetry:\n  enabled: false\n")
+    return s
