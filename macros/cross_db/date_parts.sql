@@ -1,0 +1,58 @@
+{#- Calendar truncation of a timestamp to a date. Timestamps are UTC without offset
+    (timestamp / TIMESTAMP_NTZ), so the result is the UTC calendar day, ISO week or month. -#}
+
+{#- The UTC calendar day of a timestamp, as a date. -#}
+{% macro day_start(timestamp_expression) -%}
+    {{ return(adapter.dispatch('day_start', 'command_center')(timestamp_expression)) }}
+{%- endmacro %}
+
+{% macro default__day_start(timestamp_expression) -%}
+    cast({{ timestamp_expression }} as date)
+{%- endmacro %}
+
+{% macro duckdb__day_start(timestamp_expression) -%}
+    cast(date_trunc('day', {{ timestamp_expression }}) as date)
+{%- endmacro %}
+
+{% macro snowflake__day_start(timestamp_expression) -%}
+    to_date({{ timestamp_expression }})
+{%- endmacro %}
+
+
+{#- The Monday that starts the ISO 8601 week of a timestamp or date, as a date. Does not depend
+    on session settings (Snowflake WEEK_START, locale). -#}
+{% macro week_start(timestamp_expression) -%}
+    {{ return(adapter.dispatch('week_start', 'command_center')(timestamp_expression)) }}
+{%- endmacro %}
+
+{% macro default__week_start(timestamp_expression) -%}
+    cast(date_trunc('week', {{ timestamp_expression }}) as date)
+{%- endmacro %}
+
+{% macro duckdb__week_start(timestamp_expression) -%}
+    {#- DuckDB's date_trunc('week') is the ISO week: it always truncates to Monday. -#}
+    cast(date_trunc('week', {{ timestamp_expression }}) as date)
+{%- endmacro %}
+
+{% macro snowflake__week_start(timestamp_expression) -%}
+    {#- date_trunc('week') follows the WEEK_START session parameter; dayofweekiso does not. -#}
+    dateadd(day, 1 - dayofweekiso({{ timestamp_expression }}), to_date({{ timestamp_expression }}))
+{%- endmacro %}
+
+
+{#- The first day of the calendar month of a timestamp or date, as a date. -#}
+{% macro month_start(timestamp_expression) -%}
+    {{ return(adapter.dispatch('month_start', 'command_center')(timestamp_expression)) }}
+{%- endmacro %}
+
+{% macro default__month_start(timestamp_expression) -%}
+    cast(date_trunc('month', {{ timestamp_expression }}) as date)
+{%- endmacro %}
+
+{% macro duckdb__month_start(timestamp_expression) -%}
+    cast(date_trunc('month', {{ timestamp_expression }}) as date)
+{%- endmacro %}
+
+{% macro snowflake__month_start(timestamp_expression) -%}
+    to_date(date_trunc('month', {{ timestamp_expression }}))
+{%- endmacro %}
