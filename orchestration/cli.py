@@ -1,0 +1,321 @@
+"""`command-center`: generate sample events, land files, build the marts, show status, run the demo.
+
+Every subcommand has --help, returns non-zero on failure and prints errors a person can act on.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from orchestration.settings import Settings, get_settings, prepare_environment
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """An expected failure: printed as 'error: ...' without a traceback."""
+
+
+# ------------------------------------------------------------------------------------------------
+# shared steps
+# ------------------------------------------------------------------------------------------------
+
+
+def _load_register(settings: Settings):
+    from orchestration.lib.register import load_register
+
+    return load_register(settings.register_path)
+
+
+def land_register_step(settings: Settings, con) -> None:
+    from orchestration.lib.register import land_register, register_sha256
+
+    register = _load_register(settings)
+    land_register(con, register, source_path=str(settings.register_path), sha256=register_sha256(settings.register_path))
+
+
+def ingest_paths(
+    settings: Settings,
+    paths: list[Path],
+    *,
+    log_format: str = "telemetry",
+    workflow: str | None = None,
+    region: str | None = None,
+    column_map: dict[str, str] | None = None,
+    out=print,
+) -> tuple[list, list[str]]:
+    """Land files (one transaction each) after refreshing the register tables. Returns (results, refusals)."""
+    from orchestration.lib.landing import LandingError, land_file
+    from orchestration.lib.warehouse import open_warehouse
+
+    register = _load_register(settings)
+    results, refusals = [], []
+    with open_warehouse(settings.duckdb_path) as con:
+        land_register_step(settings, con)
+        for path in paths:
+            try:
+                result = land_file(
+                    con,
+                    path,
+                    register=register,
+                    salt=settings.redaction_salt,
+                    log_format=log_format,
+                    workflow=workflow,
+                    region=region,
+                    column_map=column_map,
+                )
+            except LandingError as exc:
+                refusals.append(str(exc))
+                out(f"refused: {exc}")
+                continue
+            results.append(result)
+            out(result.summary)
+    return results, refusals
+
+
+def _parse_map(values: list[str] | None) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for item in values or []:
+        if "=" not in item:
+            raise CliError(f"--map expects FIELD=COLUMN (e.g. case_id=order_id), got {item!r}")
+        key, value = (p.strip() for p in item.split("=", 1))
+        if not key or not value:
+            raise CliError(f"--map expects FIELD=COLUMN with both sides non-empty, got {item!r}")
+        mapping[key] = value
+    return mapping
+
+
+def _end_date(value: str | None) -> date:
+    if value is None:
+        return datetime.now(timezone.utc).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"--end-date must be YYYY-MM-DD, got {value!r}") from None
+
+
+# ------------------------------------------------------------------------------------------------
+# subcommands
+# ------------------------------------------------------------------------------------------------
+
+
+def cmd_generate(args, settings: Settings) -> int:
+    from orchestration.lib.generator import generate_events, generate_minimal_log, write_events
+
+    out = Path(args.out)
+    fmt = args.format or {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}.get(
+        out.suffix.lower()
+    )
+    if fmt is None:
+        raise CliError(f"cannot tell the format of {out}; pass --format jsonl|csv|parquet or use that extension")
+    if args.days <= 0 or args.runs_per_day <= 0:
+        raise CliError("--days and --runs-per-day must be positive")
+    if not 0 <= args.defect_rate < 1:
+        raise CliError("--defect-rate must be in [0, 1)")
+    end = _end_date(args.end_date)
+    if args.log_format == "minimal":
+        table = generate_minimal_log(days=args.days, cases_per_day=args.runs_per_day, seed=args.seed, end_date=end)
+    else:
+        table = generate_events(
+            days=args.days,
+            runs_per_day=args.runs_per_day,
+            seed=args.seed,
+            end_date=end,
+            defect_rate=args.defect_rate,
+            register=_load_register(settings),
+            fmt=fmt,
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows = write_events(table, out, fmt)
+    print(f"wrote {rows} {args.log_format} events ({args.days} days ending {end}, seed {args.seed}) to {out}")
+    return EXIT_OK
+
+
+def cmd_ingest(args, settings: Settings) -> int:
+    paths = [Path(p) for p in args.files]
+    results, refusals = ingest_paths(
+        settings,
+        paths,
+        log_format=args.log_format,
+        workflow=args.workflow,
+        region=args.region,
+        column_map=_parse_map(args.map),
+    )
+    loaded = sum(r.rows_loaded for r in results)
+    quarantined = sum(r.rows_quarantined for r in results)
+    print(
+        f"{len(results)} file(s) processed, {len(refusals)} refused; {loaded} rows loaded, "
+        f"{quarantined} quarantined into {settings.duckdb_path}"
+    )
+    return EXIT_FAILED if refusals else EXIT_OK
+
+
+def cmd_build(args, settings: Settings) -> int:
+    from orchestration.lib.dbt import run_dbt
+    from orchestration.lib.warehouse import open_warehouse
+
+    with open_warehouse(settings.duckdb_path) as con:
+        land_register_step(settings, con)
+    command = ["build"]
+    if args.select:
+        command += ["--select", *args.select]
+    if args.full_refresh:
+        command.append("--full-refresh")
+    if args.vars:
+        command += ["--vars", args.vars]
+    run_dbt(settings, command)
+    print(f"dbt build succeeded against {settings.dbt_target} ({settings.duckdb_path})")
+    return EXIT_OK
+
+
+def cmd_parse(args, settings: Settings) -> int:
+    from orchestration.lib.dbt import run_dbt
+
+    run_dbt(settings, ["parse"])
+    return EXIT_OK
+
+
+def cmd_status(args, settings: Settings) -> int:
+    from orchestration.lib.reports import status_report
+
+    if not settings.duckdb_path.exists():
+        print(f"no warehouse yet at {settings.duckdb_path}; run `command-center ingest FILE...` or `make demo`")
+        return EXIT_OK
+    print(status_report(settings))
+    return EXIT_OK
+
+
+def cmd_register(args, settings: Settings) -> int:
+    register = _load_register(settings)
+    print(
+        f"{settings.register_path}: valid (version {register.version}, {len(register.owners)} workflows, "
+        f"{len(register.exceptions.classes)} exception classes)"
+    )
+    return EXIT_OK
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from orchestration.lib.dbt import run_dbt
+    from orchestration.lib.reports import demo_summary
+
+    if settings.salt_is_dev_default:
+        print("note: using the development redaction salt; set COMMAND_CENTER_REDACTION_SALT in real deployments")
+    end = _end_date(args.end_date)
+    sample_dir = settings.landing_dir / "sample"
+    sample_dir.mkdir(parents=True, exist_ok=True)
+    events = sample_dir / f"events_{end:%Y%m%d}_seed{args.seed}.jsonl"
+    case_log = sample_dir / f"order_to_ship_cases_{end:%Y%m%d}_seed{args.seed}.csv"
+    print(f"[1/4] generating {args.days} days of sample events ...")
+    gen = argparse.Namespace(
+        out=str(events), format="jsonl", days=args.days, runs_per_day=args.runs_per_day, seed=args.seed,
+        end_date=end.isoformat(), defect_rate=args.defect_rate, log_format="telemetry",
+    )
+    cmd_generate(gen, settings)
+    gen_min = argparse.Namespace(
+        out=str(case_log), format="csv", days=min(args.days, 30), runs_per_day=max(args.runs_per_day // 2, 1),
+        seed=args.seed, end_date=end.isoformat(), defect_rate=0.0, log_format="minimal",
+    )
+    cmd_generate(gen_min, settings)
+    print("[2/4] landing them into the warehouse ...")
+    _, refusals = ingest_paths(settings, [events])
+    _, refusals_min = ingest_paths(
+        settings, [case_log], log_format="minimal", workflow="order_to_ship", region="us-east-1"
+    )
+    if refusals or refusals_min:
+        raise CliError("the sample files were refused; see above")
+    print("[3/4] dbt build on DuckDB ...")
+    run_dbt(settings, ["build"])
+    print("[4/4] summary\n")
+    print(demo_summary(settings))
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------------------
+# argument parsing
+# ------------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="command-center",
+        description="Automation Command Center warehouse: land workflow event logs, build the marts, report.",
+        epilog="Environment: COMMAND_CENTER_DUCKDB (warehouse file), COMMAND_CENTER_REGISTER (register YAML), "
+        "COMMAND_CENTER_LANDING_DIR, COMMAND_CENTER_REDACTION_SALT, COMMAND_CENTER_DBT_TARGET (duckdb|snowflake).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    g = sub.add_parser("generate", help="write realistic sample events (same seed, same bytes)")
+    g.add_argument("--days", type=int, default=90, help="days of history (default 90)")
+    g.add_argument("--runs-per-day", type=int, default=40, help="runs per workflow per day (default 40)")
+    g.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    g.add_argument("--out", required=True, help="output file (.jsonl, .csv or .parquet)")
+    g.add_argument("--format", choices=["jsonl", "csv", "parquet"], help="default: from the --out extension")
+    g.add_argument("--end-date", help="YYYY-MM-DD, exclusive end of the data (default: today, UTC)")
+    g.add_argument("--defect-rate", type=float, default=0.005, help="share of defective rows (default 0.005)")
+    g.add_argument(
+        "--log-format", choices=["telemetry", "minimal"], default="telemetry",
+        help="telemetry events (default) or a minimal case log (case_id, event_name, timestamp, actor, ...)",
+    )
+    g.set_defaults(func=cmd_generate)
+
+    i = sub.add_parser("ingest", help="land event files (format from the extension: .jsonl, .csv, .parquet)")
+    i.add_argument("files", nargs="+", metavar="FILE")
+    i.add_argument("--log-format", choices=["telemetry", "minimal"], default="telemetry")
+    i.add_argument("--workflow", help="minimal logs: the workflow whose runs the cases are")
+    i.add_argument("--region", help="minimal logs: region for rows without one (default: the workflow's first)")
+    i.add_argument(
+        "--map", action="append", metavar="FIELD=COLUMN",
+        help="minimal logs: read contract FIELD (case_id, event_name, timestamp, actor, event_id, region) "
+        "from COLUMN; repeatable",
+    )
+    i.set_defaults(func=cmd_ingest)
+
+    b = sub.add_parser("build", help="refresh the register tables and run `dbt build` on the configured warehouse")
+    b.add_argument("--select", nargs="+", help="dbt selection (default: everything)")
+    b.add_argument("--full-refresh", action="store_true")
+    b.add_argument("--vars", help="dbt --vars YAML, e.g. '{as_of: 2026-11-20}'")
+    b.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("status", help="what is loaded, quarantined and built")
+    s.set_defaults(func=cmd_status)
+
+    r = sub.add_parser("register", help="validate the governance register and print a summary")
+    r.set_defaults(func=cmd_register)
+
+    p = sub.add_parser("parse", help="run `dbt parse` (writes target/manifest.json for Dagster)")
+    p.set_defaults(func=cmd_parse)
+
+    d = sub.add_parser("demo", help="generate 90 days of sample events, land them, dbt build, print a summary")
+    d.add_argument("--days", type=int, default=90)
+    d.add_argument("--runs-per-day", type=int, default=40)
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--end-date", help="YYYY-MM-DD (default: today, UTC)")
+    d.add_argument("--defect-rate", type=float, default=0.005)
+    d.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from orchestration.lib.dbt import DbtFailed
+    from orchestration.lib.landing import LandingError
+    from orchestration.lib.register import RegisterError
+    from orchestration.lib.warehouse import WarehouseBusyError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = prepare_environment(get_settings())
+    try:
+        return args.func(args, settings)
+    except (CliError, LandingError, RegisterError, WarehouseBusyError, DbtFailed) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Plain-text reports read from the warehouse: `command-center status` and the demo summary."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from orchestration.lib.dbt import last_run_results
+from orchestration.lib.warehouse import connect
+from orchestration.settings import Settings
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A fixed-width text table (right-aligned numbers)."""
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    numeric = [all(_is_number(r[i]) for r in cells if r[i]) and bool(cells) for i in range(len(headers))]
+
+    def fmt(row):
+        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(row, widths, numeric)).rstrip()
+
+    return "\n".join([fmt(headers), fmt(["-" * w for w in widths]), *(fmt(r) for r in cells)])
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.rstrip("%h"))
+        return True
+    except ValueError:
+        return False
+
+
+def _hours(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds / 3600:.2f}h"
+
+
+def _pct(share: float | None) -> str:
+    return "" if share is None else f"{share * 100:.1f}%"
+
+
+def _relation_exists(con, schema: str, name: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+        ).fetchone()[0]
+    )
+
+
+def demo_summary(settings: Settings) -> str:
+    """Per workflow: runs completed in the last full ISO week, p50/p90 cycle time and share within SLO
+    over that week's completed runs, and rows quarantined (all loads); then where things are."""
+    con = connect(settings.duckdb_path, read_only=True)
+    try:
+        as_of = con.execute("select max(event_ts) from raw.workflow_events").fetchone()[0]
+        if as_of is None:
+            return "the warehouse holds no events yet"
+        rows = con.execute(
+            """
+            with bounds as (
+                select date_trunc('week', max(event_ts))::date - 7 as week_start from raw.workflow_events
+            ),
+            week_runs as (
+                select r.* from marts.fct_workflow_runs r, bounds b
+                where r.final_status = 'completed'
+                  and r.ended_at >= b.week_start and r.ended_at < b.week_start + 7
+            ),
+            per_workflow as (
+                select workflow_id,
+                       count(*) as runs_completed,
+                       quantile_cont(cycle_time_seconds, 0.5) as p50,
+                       quantile_cont(cycle_time_seconds, 0.9) as p90,
+                       avg(case when within_slo then 1.0 when within_slo = false then 0.0 end) as share_within_slo
+                from week_runs group by workflow_id
+            ),
+            quarantined as (
+                select coalesce(workflow_id, '(no workflow_id)') as workflow_id, count(*) as rows_quarantined
+                from raw.quarantine group by 1
+            ),
+            workflows as (
+                select workflow_id, is_registered from marts.dim_workflows
+                union select workflow_id, false from quarantined
+                where workflow_id not in (select workflow_id from marts.dim_workflows)
+            )
+            select w.workflow_id || case when w.is_registered then '' else ' (unregistered)' end,
+                   coalesce(p.runs_completed, 0), p.p50, p.p90, p.share_within_slo, coalesce(q.rows_quarantined, 0)
+            from workflows w
+            left join per_workflow p using (workflow_id)
+            left join quarantined q using (workflow_id)
+            order by w.is_registered desc, w.workflow_id
+            """
+        ).fetchall()
+        week = con.execute("select date_trunc('week', max(event_ts))::date - 7 from raw.workflow_events").fetchone()[0]
+        ledger = con.execute(
+            "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from raw.load_ledger"
+        ).fetchone()
+    finally:
+        con.close()
+    table = format_table(
+        ["workflow", "runs completed", "p50 cycle", "p90 cycle", "within SLO", "rows quarantined"],
+        [(wf, n, _hours(p50), _hours(p90), _pct(share), q) for wf, n, p50, p90, share, q in rows],
+    )
+    return "\n".join(
+        [
+            f"Last full ISO week: {week} to {week + timedelta(days=6)} (UTC); "
+            f"data as of {as_of:%Y-%m-%d %H:%M} UTC",
+            "",
+            table,
+            "",
+            f"Landed {ledger[0]} file(s): {ledger[1]} rows read = {ledger[2]} loaded + {ledger[3]} quarantined.",
+            f"DuckDB warehouse: {settings.duckdb_path}",
+            f"  query it:   .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.duckdb_path}', "
+            "read_only=True).sql('select * from marts.agg_workflow_weekly limit 10'))\"",
+            "  Dagster UI: make dagster   (then open http://localhost:3000)",
+        ]
+    )
+
+
+def status_report(settings: Settings) -> str:
+    con = connect(settings.duckdb_path, read_only=True)
+    try:
+        lines = [f"warehouse: {settings.duckdb_path}"]
+        if _relation_exists(con, "raw", "load_ledger"):
+            files, read, loaded, quarantined, last = con.execute(
+                """select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
+                          coalesce(sum(rows_quarantined), 0), max(loaded_at) from raw.load_ledger"""
+            ).fetchone()
+            lines.append(
+                f"loaded: {files} file(s), {read} rows read = {loaded} loaded + {quarantined} quarantined"
+                + (f"; last load {last:%Y-%m-%d %H:%M:%S} UTC" if last else "")
+            )
+            events = con.execute(
+                "select count(*), min(event_ts), max(event_ts), count(distinct workflow_id) from raw.workflow_events"
+            ).fetchone()
+            if events[0]:
+                lines.append(
+                    f"events: {events[0]} across {events[3]} workflow(s), {events[1]:%Y-%m-%d} .. {events[2]:%Y-%m-%d %H:%M} UTC"
+                )
+            reasons = con.execute(
+                "select reason_code, count(*) from raw.quarantine group by 1 order by 2 desc, 1"
+            ).fetchall()
+            if reasons:
+                lines += ["", "quarantine by reason:", format_table(["reason_code", "rows"], reasons)]
+            recent = con.execute(
+                """select file_path, rows_read, rows_loaded, rows_quarantined, strftime(loaded_at, '%Y-%m-%d %H:%M')
+                   from raw.load_ledger order by loaded_at desc limit 10"""
+            ).fetchall()
+            if recent:
+                lines += ["", "recent loads:", format_table(["file", "read", "loaded", "quarantined", "loaded_at"], recent)]
+        else:
+            lines.append("loaded: nothing yet")
+        if _relation_exists(con, "governance", "register_versions"):
+            version, sha, at = con.execute(
+                "select version, register_sha256, loaded_at from governance.register_versions order by loaded_at desc limit 1"
+            ).fetchone()
+            lines.append(f"\nregister: version {version}, sha256 {sha[:12]}, landed {at:%Y-%m-%d %H:%M:%S} UTC")
+        built = con.execute(
+            """select table_schema, table_name, table_type from information_schema.tables
+               where table_schema in ('staging', 'intermediate', 'marts') order by 1, 2"""
+        ).fetchall()
+        if built:
+            rows = []
+            for schema, name, kind in built:
+                count = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0] if schema == "marts" else ""
+                rows.append((f"{schema}.{name}", kind.lower().replace("base table", "table"), count))
+            lines += ["", "built:", format_table(["relation", "kind", "rows"], rows)]
+        else:
+            lines.append("\nbuilt: nothing yet (run `command-center build`)")
+    finally:
+        con.close()
+    results = last_run_results(settings)
+    if results:
+        statuses: dict[str, int] = {}
+        for r in results.get("results", []):
+            statuses[r.get("status", "?")] = statuses.get(r.get("status", "?"), 0) + 1
+        generated = results.get("metadata", {}).get("generated_at", "?")
+        lines.append(
+            f"\nlast dbt invocation ({results.get('args', {}).get('which', '?')}) at {generated}: "
+            + ", ".join(f"{k}={v}" for k, v in sorted(statuses.items()))
+        )
+    return "\n".join(lines)
