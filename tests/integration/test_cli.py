@@ -1,0 +1,99 @@
+"""The command-line surface: --help everywhere, non-zero exits and readable errors (no tracebacks)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestration.cli import build_parser, main
+
+SUBCOMMANDS = ["generate", "ingest", "build", "status", "register", "parse", "demo"]
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(tmp_path / "cli.duckdb"))
+    monkeypatch.setenv("COMMAND_CENTER_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_subcommand_has_help(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    assert "usage: command-center " + command in capsys.readouterr().out
+
+
+def test_console_script_is_installed():
+    exe = Path(sys.executable).parent / "command-center"
+    assert exe.exists()
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True).stdout
+    for command in SUBCOMMANDS:
+        assert command in out
+
+
+def test_ingest_errors_are_readable(tmp_path, capsys):
+    bad = tmp_path / "garbage.parquet"
+    bad.write_bytes(b"not parquet")
+    good = tmp_path / "ok.jsonl"
+    good.write_text(
+        '{"event_id":"e1","workflow_id":"fulfillment_v2","run_id":"r1","event_type":"run_started",'
+        '"event_ts":"2026-11-20T10:00:00Z","region":"us-east-1"}\n'
+    )
+    code = main(["ingest", str(bad), str(good)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert f"refused: {bad}: cannot be read as Parquet" in captured.out
+    assert "read 1, loaded 1, quarantined 0" in captured.out  # the good file still landed
+    assert "Traceback" not in captured.out + captured.err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["ingest", "--map", "case_id", "--log-format", "minimal", "--workflow", "w", "x.csv"], "--map expects FIELD=COLUMN"),
+        (["generate", "--out", "events.txt"], "cannot tell the format"),
+        (["generate", "--out", "e.jsonl", "--end-date", "yesterday"], "--end-date must be YYYY-MM-DD"),
+        (["generate", "--out", "e.jsonl", "--days", "0"], "must be positive"),
+    ],
+)
+def test_usage_errors(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+
+
+def test_invalid_register_fails_with_path_and_rule(tmp_path, monkeypatch, capsys):
+    reg = tmp_path / "bad.yml"
+    text = (Path(__file__).resolve().parents[2] / "command_center.yml").read_text()
+    reg.write_text(text.replace("cycle_time_p90_hours: 2.0", "cycle_time_p90_hours: 0", 1))
+    monkeypatch.setenv("COMMAND_CENTER_REGISTER", str(reg))
+    assert main(["register"]) == 1
+    err = capsys.readouterr().err
+    assert "owners[1].sla.cycle_time_p90_hours: must be greater than 0" in err
+
+
+def test_second_writer_gets_a_clear_error(tmp_path):
+    """DuckDB allows one writer: a CLI process meeting a held lock says so instead of corrupting anything."""
+    db = tmp_path / "locked.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import duckdb, sys, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        good = tmp_path / "ok.jsonl"
+        good.write_text('{"event_id":"e1"}\n')
+        env = {**os.environ, "COMMAND_CENTER_DUCKDB": str(db)}
+        exe = Path(sys.executable).parent / "command-center"
+        proc = subprocess.run([str(exe), "ingest", str(good)], capture_output=True, text=True, env=env)
+        assert proc.returncode == 1
+        assert "is in use by another process" in proc.stderr and "Traceback" not in proc.stderr
+    finally:
+        holder.kill()

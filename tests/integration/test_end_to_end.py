@@ -1,0 +1,140 @@
+"""End to end through the real CLI: generate -> ingest -> dbt build on a real DuckDB file -> marts.
+
+The marts are checked against numbers computed independently from the raw events (numpy quantiles,
+plain SQL over raw.workflow_events), not against themselves.
+"""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from orchestration.cli import main
+from orchestration.lib.warehouse import connect
+
+END = date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """One small generated data set, landed and built once for the module."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    mp = pytest.MonkeyPatch()
+    db = tmp / "cc.duckdb"
+    mp.setenv("COMMAND_CENTER_DUCKDB", str(db))
+    mp.setenv("COMMAND_CENTER_LANDING_DIR", str(tmp / "landing"))
+    mp.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
+    events = tmp / "events.parquet"
+    assert main(["generate", "--days", "21", "--runs-per-day", "6", "--seed", "3", "--end-date", END.isoformat(),
+                 "--out", str(events)]) == 0
+    assert main(["ingest", str(events)]) == 0
+    cases = tmp / "cases.csv"
+    assert main(["generate", "--log-format", "minimal", "--days", "5", "--runs-per-day", "4", "--seed", "3",
+                 "--end-date", END.isoformat(), "--out", str(cases)]) == 0
+    assert main(["ingest", "--log-format", "minimal", "--workflow", "order_to_ship", "--region", "us-east-1",
+                 str(cases)]) == 0
+    assert main(["build"]) == 0
+    yield db
+    mp.undo()
+
+
+def test_every_run_becomes_one_fact_row(built):
+    con = connect(built, read_only=True)
+    raw_runs = con.execute("select count(distinct (workflow_id, run_id)) from raw.workflow_events").fetchone()[0]
+    fct = con.execute("select count(*), count(distinct (workflow_id, run_id)) from marts.fct_workflow_runs").fetchone()
+    assert fct == (raw_runs, raw_runs)
+    statuses = {s for (s,) in con.execute("select distinct final_status from marts.fct_workflow_runs").fetchall()}
+    assert statuses == {"completed", "failed", "compensated", "in_flight"}
+    # in-flight runs have no end and no cycle time; ended runs have both
+    assert con.execute(
+        """select count(*) from marts.fct_workflow_runs
+           where (final_status = 'in_flight') <> (ended_at is null)
+              or (ended_at is null) <> (cycle_time_seconds is null)"""
+    ).fetchone()[0] == 0
+
+
+def test_cycle_time_matches_raw_events(built):
+    con = connect(built, read_only=True)
+    mismatches = con.execute(
+        """
+        with raw_runs as (
+            select workflow_id, run_id,
+                   min(event_ts) filter (where event_type = 'run_started') as started_at,
+                   min(event_ts) filter (where event_type in ('run_completed', 'run_failed', 'run_compensated')) as ended_at
+            from raw.workflow_events where log_format = 'telemetry' group by 1, 2
+        )
+        select count(*) from raw_runs r join marts.fct_workflow_runs f using (workflow_id, run_id)
+        where r.started_at is not null and r.ended_at is not null
+          and abs(f.cycle_time_seconds - epoch(r.ended_at - r.started_at)) > 0.001
+        """
+    ).fetchone()[0]
+    assert mismatches == 0
+
+
+def test_weekly_percentiles_match_numpy(built):
+    con = connect(built, read_only=True)
+    weekly = con.execute(
+        """select workflow_id, region, week_start, runs_completed, cycle_time_p50_seconds, cycle_time_p90_seconds,
+                  share_within_slo
+           from marts.agg_workflow_weekly where runs_completed >= 3"""
+    ).fetchall()
+    assert weekly
+    for wf, region, week, n, p50, p90, share in weekly:
+        rows = con.execute(
+            """select cycle_time_seconds, within_slo from marts.fct_workflow_runs
+               where workflow_id = ? and region = ? and final_status = 'completed'
+                 and ended_at >= ? and ended_at < ? + interval 7 day""",
+            [wf, region, week, week],
+        ).fetchall()
+        times = np.array([r[0] for r in rows])
+        assert len(times) == n
+        assert p50 == pytest.approx(np.quantile(times, 0.5))  # numpy default: linear interpolation
+        assert p90 == pytest.approx(np.quantile(times, 0.9))
+        flags = [r[1] for r in rows if r[1] is not None]
+        if flags:
+            assert share == pytest.approx(sum(flags) / n)
+
+
+def test_runs_started_and_completed_are_conserved_across_periods(built):
+    con = connect(built, read_only=True)
+    fct = con.execute(
+        """select count(*), count(*) filter (where final_status = 'completed') from marts.fct_workflow_runs
+           where started_at is not null"""
+    ).fetchone()
+    daily = con.execute("select sum(runs_started), sum(runs_completed) from marts.agg_workflow_daily").fetchone()
+    weekly = con.execute("select sum(runs_started), sum(runs_completed) from marts.agg_workflow_weekly").fetchone()
+    assert daily == weekly == fct
+
+
+def test_unregistered_and_minimal_runs(built):
+    con = connect(built, read_only=True)
+    unregistered = con.execute(
+        "select distinct workflow_id from marts.fct_workflow_runs where not is_registered_workflow order by 1"
+    ).fetchall()
+    assert ("order_to_ship",) in unregistered
+    minimal = con.execute(
+        """select count(*), count(*) filter (where final_status = 'completed'), count(*) filter (where within_slo is null)
+           from marts.fct_workflow_runs where workflow_id = 'order_to_ship'"""
+    ).fetchone()
+    assert minimal[0] > 0 and minimal[0] == minimal[1] == minimal[2]
+
+
+def test_status_reports_loads_quarantine_and_marts(built, capsys, monkeypatch):
+    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(built))
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "loaded: 2 file(s)" in out and "quarantine by reason" in out and "marts.fct_workflow_runs" in out
+
+
+def test_relanding_is_a_no_op_and_says_so(built, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(built))
+    con = connect(built, read_only=True)
+    path = con.execute("select file_path from raw.load_ledger where log_format = 'telemetry'").fetchone()[0]
+    before = con.execute("select count(*) from raw.workflow_events").fetchone()[0]
+    con.close()
+    assert main(["ingest", path]) == 0
+    assert "already loaded" in capsys.readouterr().out
+    con = connect(built, read_only=True)
+    assert con.execute("select count(*) from raw.workflow_events").fetchone()[0] == before
