@@ -1,0 +1,10 @@
+{#- Fails on every row where the boolean SQL `expression` is false. A null result passes (use
+    not_null or `coalesce` in the expression to make nulls fail). Narrow the rows with the
+    built-in `where` config. -#}
+{% test expression_is_true(model, expression) %}
+
+select *
+from {{ model }}
+where not ({{ expression }})
+
+{% endtest %}

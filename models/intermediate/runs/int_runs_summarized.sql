@@ -1,0 +1,151 @@
+{#- One row per run (workflow_id, run_id): when it started and ended, how it ended, and what
+    happened on the way. The rules: doc block run_rules in models/marts/runs/_runs__docs.md. -#}
+
+with
+
+events as (
+
+    select * from {{ ref('stg_command_center__workflow_events') }}
+
+),
+
+typed as (
+
+    select
+        workflow_id,
+        run_id,
+        event_id,
+        event_type,
+        event_ts,
+        region,
+        owner,
+        exception_id,
+        cost_cents,
+        log_format,
+        event_type in ('run_completed', 'run_failed', 'run_compensated') as is_terminal_event
+
+    from events
+
+),
+
+flagged as (
+
+    select
+        typed.*,
+        -- minimal logs carry no run lifecycle: every event lands as stage_completed
+        (log_format = 'telemetry' and event_type = 'run_started') as is_run_start,
+        (log_format = 'telemetry' and is_terminal_event) as is_run_end
+
+    from typed
+
+),
+
+ranked as (
+
+    select
+        flagged.*,
+
+        -- the anchor event: the earliest run_started, else the earliest event of the run
+        row_number() over (
+            partition by workflow_id, run_id
+            order by case when is_run_start then 0 else 1 end, event_ts, event_id
+        ) as anchor_rank,
+
+        -- the owner event: the earliest run_started naming an owner, else the earliest event naming one
+        row_number() over (
+            partition by workflow_id, run_id
+            order by case when owner is null then 1 else 0 end, case when is_run_start then 0 else 1 end, event_ts, event_id
+        ) as owner_rank,
+
+        -- the ending event: the earliest terminal event (ties: the lowest event_id)
+        row_number() over (
+            partition by workflow_id, run_id
+            order by case when is_run_end then 0 else 1 end, event_ts, event_id
+        ) as end_rank
+
+    from flagged
+
+),
+
+summarized as (
+
+    select
+        workflow_id,
+        run_id,
+
+        -- a run is 'minimal' only when every one of its events came from a minimal log
+        case
+            when max(case when log_format = 'telemetry' then 1 else 0 end) = 1 then 'telemetry'
+            else 'minimal'
+        end as log_format,
+
+        max(case when anchor_rank = 1 then event_ts end) as anchor_event_ts,
+        max(case when anchor_rank = 1 then region end) as region,
+        max(case when owner_rank = 1 then owner end) as event_owner,
+
+        max(case when end_rank = 1 and is_run_end then event_ts end) as terminal_event_ts,
+        max(case when end_rank = 1 and is_run_end then event_type end) as terminal_event_type,
+
+        max(case when is_run_start then 1 else 0 end) = 1 as has_run_started_event,
+        max(case when is_run_end and event_type = 'run_compensated' then 1 else 0 end) = 1 as has_compensation,
+
+        min(event_ts) as first_event_at,
+        max(event_ts) as last_event_at,
+
+        count(*) as event_count,
+        sum(case when event_type = 'stage_retried' then 1 else 0 end) as retry_count,
+        sum(case when event_type = 'stage_timed_out' then 1 else 0 end) as timeout_count,
+        count(distinct case when event_type = 'exception_raised' then exception_id end) as exception_count,
+        sum(case when event_type = 'approval_requested' then 1 else 0 end) as approval_count,
+        sum(case when is_terminal_event then 1 else 0 end) as terminal_event_count,
+        sum(cost_cents) as compute_cost_cents
+
+    from ranked
+    group by workflow_id, run_id
+
+),
+
+final as (
+
+    select
+        workflow_id,
+        run_id,
+        log_format,
+        region,
+        event_owner,
+
+        anchor_event_ts as started_at,
+        case
+            when log_format = 'minimal' then last_event_at
+            else terminal_event_ts
+        end as ended_at,
+        case
+            when log_format = 'minimal' then 'completed'
+            when terminal_event_type = 'run_completed' then 'completed'
+            -- a failure that was later compensated (saga rollback) ends as compensated
+            when terminal_event_type = 'run_failed' and has_compensation then 'compensated'
+            when terminal_event_type = 'run_failed' then 'failed'
+            when terminal_event_type = 'run_compensated' then 'compensated'
+            else 'in_flight'
+        end as final_status,
+        case
+            when log_format = 'minimal' then null
+            else has_run_started_event
+        end as has_run_started,
+
+        first_event_at,
+        last_event_at,
+
+        cast(event_count as bigint) as event_count,
+        cast(retry_count as bigint) as retry_count,
+        cast(timeout_count as bigint) as timeout_count,
+        cast(exception_count as bigint) as exception_count,
+        cast(approval_count as bigint) as approval_count,
+        cast(terminal_event_count as bigint) as terminal_event_count,
+        cast(coalesce(compute_cost_cents, 0) as double) as compute_cost_cents
+
+    from summarized
+
+)
+
+select * from final

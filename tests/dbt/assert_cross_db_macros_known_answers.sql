@@ -1,0 +1,80 @@
+{#- The cross-database macros against answers worked out by hand, on whichever engine runs the
+    build: a row comes back for every macro that disagrees. -#}
+
+with
+
+week_bounds as (
+
+    select
+        cast('2026-11-16' as date) as first_week,
+        cast('2026-11-30' as date) as last_week
+
+),
+
+week_spine as (
+
+    {{ period_spine('week_bounds', 'first_week', 'last_week', 'week', 'week_start') }}
+
+),
+
+percentiles as (
+
+    select
+        round({{ percentile_cont('x', 0.5) }}, 3) as p50,
+        round({{ percentile_cont('x', 0.9) }}, 3) as p90
+    from (values (100.0), (200.0), (300.0), (400.0), (1000.0)) as cycle_times (x)
+
+),
+
+checks as (
+
+    select 'week_start: Sunday 23:59:59 belongs to the week of the Monday before' as check_name,
+        {{ week_start("cast('2026-11-22 23:59:59' as timestamp)") }} = cast('2026-11-16' as date) as ok
+    union all
+    select 'week_start: Monday 00:00:00 starts its own week',
+        {{ week_start("cast('2026-11-23 00:00:00' as timestamp)") }} = cast('2026-11-23' as date)
+    union all
+    select 'week_start: of a date',
+        {{ week_start("cast('2026-11-29' as date)") }} = cast('2026-11-23' as date)
+    union all
+    select 'day_start: last microsecond of a day',
+        {{ day_start("cast('2026-11-22 23:59:59.999999' as timestamp)") }} = cast('2026-11-22' as date)
+    union all
+    select 'month_start',
+        {{ month_start("cast('2026-11-22 10:00:00' as timestamp)") }} = cast('2026-11-01' as date)
+    union all
+    select 'seconds_between: across midnight, fractional',
+        {{ seconds_between("cast('2026-11-22 23:59:59' as timestamp)", "cast('2026-11-23 00:00:00.5' as timestamp)") }} = 1.5
+    union all
+    select 'seconds_between: negative when end precedes start',
+        {{ seconds_between("cast('2026-11-23 00:00:00.5' as timestamp)", "cast('2026-11-22 23:59:59' as timestamp)") }} = -1.5
+    union all
+    select 'surrogate_key: md5 of the values joined with |',
+        {{ surrogate_key(["'fulfillment_v2'", "'r_on_slo'"]) }} = 'b586388afb550546471f00045306c472'
+    union all
+    select 'surrogate_key: null position matters',
+        {{ surrogate_key(["'a'", "cast(null as varchar)"]) }} <> {{ surrogate_key(["cast(null as varchar)", "'a'"]) }}
+    union all
+    select 'json_get_text: present key',
+        {{ json_get_text("'{\"trigger\": \"api\", \"n\": 3}'", 'trigger') }} = 'api'
+    union all
+    select 'json_get_text: absent key is null',
+        {{ json_get_text("'{\"trigger\": \"api\"}'", 'missing') }} is null
+    union all
+    select 'percentile_cont: p50 of 100, 200, 300, 400, 1000 is 300',
+        (select p50 from percentiles) = 300
+    union all
+    select 'percentile_cont: p90 of 100, 200, 300, 400, 1000 is 760',
+        (select p90 from percentiles) = 760
+    union all
+    select 'period_spine: 2026-11-16 .. 2026-11-30 is three weeks',
+        (select count(*) from week_spine) = 3
+    union all
+    select 'period_spine: weeks step by 7 days',
+        (select max(week_start) from week_spine) = cast('2026-11-30' as date)
+
+)
+
+select check_name
+from checks
+where not coalesce(ok, false)
