@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from orchestration.settings import Settings, prepare_environment
@@ -24,23 +28,36 @@ def dbt_args(settings: Settings, command: list[str]) -> list[str]:
     ]
 
 
-def run_dbt(settings: Settings, command: list[str]) -> None:
-    """Invoke dbt with dbtRunner; raise DbtFailed with a readable summary when it fails."""
-    prepare_environment(settings)
-    from dbt.cli.main import dbtRunner  # imported late: dbt is slow to import
+def dbt_executable() -> str:
+    """The dbt console script of this environment (beside the running interpreter)."""
+    candidate = Path(sys.executable).parent / "dbt"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("dbt")
+    if not found:
+        raise DbtFailed("dbt is not installed in this environment; run `make demo` or `make test` to set it up")
+    return found
 
-    result = dbtRunner().invoke(dbt_args(settings, command))
-    if result.success:
+
+def run_dbt(settings: Settings, command: list[str]) -> None:
+    """Run dbt in a child process; raise DbtFailed with a readable summary when it fails.
+
+    A child process, not dbtRunner in-process: dbt-duckdb keeps its DuckDB handle open for the life of
+    the process, which would block the caller's own (read-only) connections to the warehouse afterwards.
+    dbt's own log streams to the terminal as it runs.
+    """
+    prepare_environment(settings)
+    proc = subprocess.run([dbt_executable(), *dbt_args(settings, command)], cwd=settings.dbt_project_dir, env=os.environ.copy())
+    if proc.returncode == 0:
         return
-    if result.exception is not None:
-        raise DbtFailed(f"dbt {command[0]} could not run: {result.exception}")
     failures = []
-    for r in getattr(result.result, "results", None) or []:
-        status = str(getattr(r, "status", ""))
-        if status.lower() in ("error", "fail"):
-            failures.append(f"{r.node.unique_id}: {status}{' - ' + r.message if r.message else ''}")
+    results = last_run_results(settings) if command and command[0] in ("build", "run", "test", "seed") else None
+    for r in (results or {}).get("results", []):
+        if str(r.get("status", "")).lower() in ("error", "fail"):
+            message = (r.get("message") or "").strip().splitlines()
+            failures.append(f"{r.get('unique_id')}: {r.get('status')}" + (f" - {message[0]}" if message else ""))
     detail = "\n".join(f"  - {f}" for f in failures[:20]) or "  (see the dbt output above)"
-    raise DbtFailed(f"dbt {command[0]} failed:\n{detail}")
+    raise DbtFailed(f"dbt {command[0]} failed (exit {proc.returncode}):\n{detail}")
 
 
 def last_run_results(settings: Settings) -> dict | None:
