@@ -196,6 +196,34 @@ def cmd_register(args, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _reset_demo_warehouse(settings: Settings, sample_dir: Path) -> None:
+    """The demo starts from an empty warehouse, so running it on another day does not stack a second
+    90-day sample on the first. It deletes the file only if every load in it is a demo sample;
+    a warehouse holding anything else is left alone and the demo refuses."""
+    from orchestration.lib.warehouse import connect
+
+    db = settings.duckdb_path
+    if not db.exists():
+        return
+    con = connect(db, read_only=True)
+    try:
+        has_ledger = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'load_ledger'"
+        ).fetchone()[0]
+        paths = [p for (p,) in con.execute("select file_path from raw.load_ledger").fetchall()] if has_ledger else []
+    finally:
+        con.close()
+    sample_root = str(sample_dir.resolve())
+    foreign = [p for p in paths if not p.startswith(sample_root)]
+    if foreign:
+        raise CliError(
+            f"the warehouse {db} holds loads that are not demo samples (e.g. {foreign[0]}); the demo will not "
+            "touch it. Point COMMAND_CENTER_DUCKDB at another file to run the demo."
+        )
+    for suffix in ("", ".wal"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+
+
 def cmd_demo(args, settings: Settings) -> int:
     from orchestration.lib.dbt import run_dbt
     from orchestration.lib.reports import demo_summary
@@ -205,6 +233,7 @@ def cmd_demo(args, settings: Settings) -> int:
     end = _end_date(args.end_date)
     sample_dir = settings.landing_dir / "sample"
     sample_dir.mkdir(parents=True, exist_ok=True)
+    _reset_demo_warehouse(settings, sample_dir)
     events = sample_dir / f"events_{end:%Y%m%d}_seed{args.seed}.jsonl"
     case_log = sample_dir / f"order_to_ship_cases_{end:%Y%m%d}_seed{args.seed}.csv"
     print(f"[1/4] generating {args.days} days of sample events ...")

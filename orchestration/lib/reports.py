@@ -47,7 +47,11 @@ def _relation_exists(con, schema: str, name: str) -> bool:
 
 def demo_summary(settings: Settings) -> str:
     """Per workflow: runs completed in the last full ISO week, p50/p90 cycle time and share within SLO
-    over that week's completed runs, and rows quarantined (all loads); then where things are."""
+    over that week's completed runs, and rows quarantined (all loads); then where things are.
+
+    The last full week is the latest ISO week (Monday..Sunday, UTC) that ends on or before the day of
+    the latest event, so Monday's report covers the week that ended the night before.
+    """
     con = connect(settings.duckdb_path, read_only=True)
     try:
         as_of = con.execute("select max(event_ts) from raw.workflow_events").fetchone()[0]
@@ -56,7 +60,8 @@ def demo_summary(settings: Settings) -> str:
         rows = con.execute(
             """
             with bounds as (
-                select date_trunc('week', max(event_ts))::date - 7 as week_start from raw.workflow_events
+                select (date_trunc('week', max(event_ts)::date + 1) - interval 7 day)::date as week_start
+                from raw.workflow_events
             ),
             week_runs as (
                 select r.* from marts.fct_workflow_runs r, bounds b
@@ -71,24 +76,30 @@ def demo_summary(settings: Settings) -> str:
                        avg(case when within_slo then 1.0 when within_slo = false then 0.0 end) as share_within_slo
                 from week_runs group by workflow_id
             ),
+            workflows as (select workflow_id, is_registered from marts.dim_workflows),
             quarantined as (
-                select coalesce(workflow_id, '(no workflow_id)') as workflow_id, count(*) as rows_quarantined
-                from raw.quarantine group by 1
+                -- rows whose workflow_id is unreadable or names no known workflow are pooled
+                select coalesce(w.workflow_id, '(other or unreadable workflow_id)') as workflow_id,
+                       count(*) as rows_quarantined
+                from raw.quarantine q left join workflows w on q.workflow_id = w.workflow_id
+                group by 1
             ),
-            workflows as (
-                select workflow_id, is_registered from marts.dim_workflows
-                union select workflow_id, false from quarantined
-                where workflow_id not in (select workflow_id from marts.dim_workflows)
+            all_rows as (
+                select workflow_id, is_registered from workflows
+                union all
+                select workflow_id, null from quarantined where workflow_id not in (select workflow_id from workflows)
             )
-            select w.workflow_id || case when w.is_registered then '' else ' (unregistered)' end,
+            select w.workflow_id || case when w.is_registered = false then ' (unregistered)' else '' end,
                    coalesce(p.runs_completed, 0), p.p50, p.p90, p.share_within_slo, coalesce(q.rows_quarantined, 0)
-            from workflows w
+            from all_rows w
             left join per_workflow p using (workflow_id)
             left join quarantined q using (workflow_id)
-            order by w.is_registered desc, w.workflow_id
+            order by w.is_registered desc nulls last, w.workflow_id
             """
         ).fetchall()
-        week = con.execute("select date_trunc('week', max(event_ts))::date - 7 from raw.workflow_events").fetchone()[0]
+        week = con.execute(
+            "select (date_trunc('week', max(event_ts)::date + 1) - interval 7 day)::date from raw.workflow_events"
+        ).fetchone()[0]
         ledger = con.execute(
             "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from raw.load_ledger"
         ).fetchone()

@@ -138,3 +138,34 @@ def test_relanding_is_a_no_op_and_says_so(built, tmp_path, capsys, monkeypatch):
     assert "already loaded" in capsys.readouterr().out
     con = connect(built, read_only=True)
     assert con.execute("select count(*) from raw.workflow_events").fetchone()[0] == before
+
+
+def test_demo_prints_summary_and_starts_fresh_each_time(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(tmp_path / "demo.duckdb"))
+    monkeypatch.setenv("COMMAND_CENTER_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    for end in ("2026-11-16", "2026-11-23"):  # a demo on another day does not stack a second sample
+        assert main(["demo", "--days", "10", "--runs-per-day", "3", "--end-date", end]) == 0
+    out = capsys.readouterr().out
+    assert "Last full ISO week: 2026-11-16 to 2026-11-22 (UTC)" in out
+    for column in ("runs completed", "p50 cycle", "p90 cycle", "within SLO", "rows quarantined"):
+        assert column in out
+    assert "fulfillment_v2" in out and str(tmp_path / "demo.duckdb") in out and "make dagster" in out
+    con = connect(tmp_path / "demo.duckdb", read_only=True)
+    assert con.execute("select count(*) from raw.load_ledger").fetchone()[0] == 2
+    assert con.execute("select max(event_ts) < '2026-11-23' and min(event_ts) >= '2026-11-13' "
+                       "from raw.workflow_events").fetchone()[0]
+    con.close()
+
+
+def test_demo_refuses_a_warehouse_with_real_loads(tmp_path, capsys, monkeypatch):
+    db = tmp_path / "real.duckdb"
+    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(db))
+    monkeypatch.setenv("COMMAND_CENTER_LANDING_DIR", str(tmp_path / "landing"))
+    real = tmp_path / "real.jsonl"
+    real.write_text('{"event_id":"e1","workflow_id":"fulfillment_v2","run_id":"r1","event_type":"run_started",'
+                    '"event_ts":"2026-11-20T10:00:00Z","region":"us-east-1"}\n')
+    assert main(["ingest", str(real)]) == 0
+    assert main(["demo", "--days", "3", "--runs-per-day", "2"]) == 1
+    assert "holds loads that are not demo samples" in capsys.readouterr().err
+    assert db.exists()
