@@ -1,0 +1,48 @@
+"""Dagster wiring for the Automation Command Center: assets, jobs and resources.
+
+`build_definitions` assembles everything from one ``Settings`` (orchestration.settings), so a test
+or a second deployment can build the same graph against other paths. ``orchestration/definitions.py``
+calls it once with the environment's settings.
+
+Layout (later additions slot in beside these):
+    resources.py  WarehouseResource (DuckDB file), LandingResource (folder, register), dbt
+    register.py   governance_register asset           (group landing)
+    landing.py    raw_workflow_events asset + helpers (group landing)
+    dbt.py        dbt models as assets, dbt tests as asset checks (groups from dbt folders)
+    jobs.py       land_and_build (all assets, in-process executor)
+"""
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.dbt import build_dbt_assets, build_dbt_project, dbt_executable, ensure_manifest
+from orchestration.defs.jobs import land_and_build
+from orchestration.defs.landing import raw_workflow_events
+from orchestration.defs.register import governance_register
+from orchestration.defs.resources import LandingResource, WarehouseResource, dbt_cli_resource
+from orchestration.settings import Settings, get_settings, prepare_environment
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    """The code location's Definitions. Opens no database connection.
+
+    Exports the environment dbt and Dagster need (telemetry off, COMMAND_CENTER_DUCKDB,
+    DBT_PROFILES_DIR) and makes sure the dbt manifest exists (runs ``dbt parse`` if it is missing
+    or stale; see orchestration.defs.dbt.ensure_manifest).
+    """
+    settings = prepare_environment(settings or get_settings())
+    project = build_dbt_project(settings)
+    ensure_manifest(project)
+    return dg.Definitions(
+        assets=[governance_register, raw_workflow_events, build_dbt_assets(project)],
+        jobs=[land_and_build],
+        resources={
+            "warehouse": WarehouseResource(duckdb_path=str(settings.duckdb_path)),
+            "landing": LandingResource(
+                landing_dir=str(settings.landing_dir), register_path=str(settings.register_path)
+            ),
+            "dbt": dbt_cli_resource(project, dbt_executable()),
+        },
+        # Ad-hoc materializations from the UI run like land_and_build: one process, one writer.
+        executor=dg.in_process_executor,
+    )

@@ -1,0 +1,225 @@
+"""The ``raw_workflow_events`` asset: land every event file in the landing folder.
+
+Each file goes through ``orchestration.lib.landing.land_file``, the code path the CLI's ``ingest``
+uses, so the guarantees are the same (one transaction per file, exactly once per file content via
+the load ledger, every row loaded or quarantined with a reason code, redaction). The two helpers
+below (`discover_landing_files`, `land_paths`) do not depend on Dagster; they belong in
+``orchestration/lib/landing.py`` next to ``land_file`` once the CLI shares them.
+"""
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.defs.register import GOVERNANCE_REGISTER_KEY, load_register_or_fail
+from orchestration.defs.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
+from orchestration.lib.landing import FILE_FORMATS, LandingError, LandingResult, land_file
+from orchestration.lib.register import Register
+
+RAW_WORKFLOW_EVENTS_KEY = dg.AssetKey("raw_workflow_events")
+
+#: Per-file rows shown in the materialization's markdown table (all counts are always totals).
+_MAX_FILES_SHOWN = 50
+
+
+# --------------------------------------------------------------------------------------------------
+# Dagster-free helpers (candidates for orchestration/lib/landing.py)
+# --------------------------------------------------------------------------------------------------
+
+
+def discover_landing_files(folder: Path | str) -> list[Path]:
+    """Every landable file under ``folder`` (recursively), in a stable order (sorted by relative path).
+
+    Landable means an extension of ``landing.FILE_FORMATS`` (case-insensitive). Hidden files and
+    anything under a hidden folder (``.partial/``, ``.DS_Store``, editor swap files) are skipped, so
+    a writer can stage a file under a dot-name and rename it into place when it is complete.
+    Order matters: when two files carry the same event_id, the file landed first keeps it.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_file() and path.suffix.lower() in FILE_FORMATS:
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+@dataclass
+class LandingBatch:
+    """What landing a set of files did: one result per landed or skipped file, one error per refused file."""
+
+    results: list[LandingResult] = field(default_factory=list)
+    refused: list[LandingError] = field(default_factory=list)
+
+    @property
+    def landed(self) -> list[LandingResult]:
+        return [r for r in self.results if r.status == "loaded"]
+
+    @property
+    def skipped(self) -> list[LandingResult]:
+        return [r for r in self.results if r.status == "already_loaded"]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(r.rows_read for r in self.landed)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(r.rows_loaded for r in self.landed)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(r.rows_quarantined for r in self.landed)
+
+    @property
+    def quarantine_reasons(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for r in self.landed:
+            total.update(r.quarantine_reasons)
+        return dict(sorted(total.items()))
+
+
+def land_paths(
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[Path | str],
+    *,
+    register: Register,
+    salt: str,
+    log=None,
+    **land_file_kwargs,
+) -> LandingBatch:
+    """Land each file with ``land_file`` (its own transaction); a refused file does not stop the rest.
+
+    ``LandingError`` is collected in ``batch.refused``; any other error (the warehouse is busy, the
+    disk is full) propagates, since the next file would fail the same way. ``log`` (a logger-like
+    object with ``info``/``warning``) reports each file as it goes.
+    """
+    batch = LandingBatch()
+    for path in paths:
+        try:
+            result = land_file(con, path, register=register, salt=salt, **land_file_kwargs)
+        except LandingError as exc:
+            batch.refused.append(exc)
+            if log is not None:
+                log.warning(f"refused {exc}")
+            continue
+        batch.results.append(result)
+        if log is not None:
+            log.info(result.summary)
+    return batch
+
+
+# --------------------------------------------------------------------------------------------------
+# The asset
+# --------------------------------------------------------------------------------------------------
+
+
+def _relative(path: str, folder: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return path
+
+
+def _md_cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _files_markdown(batch: LandingBatch, folder: Path) -> str:
+    rows = [
+        (_relative(r.file_path, folder), r.status, r.rows_read, r.rows_loaded, r.rows_quarantined,
+         ", ".join(f"{k}={v}" for k, v in sorted(r.quarantine_reasons.items())))
+        for r in batch.results
+    ] + [(_relative(e.path, folder), "refused", "", "", "", e.problem) for e in batch.refused]
+    if not rows:
+        return "_no landable files in the landing folder_"
+    lines = [
+        "| file | status | read | loaded | quarantined | reasons / problem |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows[:_MAX_FILES_SHOWN]]
+    if len(rows) > _MAX_FILES_SHOWN:
+        hidden = len(rows) - _MAX_FILES_SHOWN
+        lines.append(f"\n_{hidden} more files not shown; the totals count all of them._")
+    return "\n".join(lines)
+
+
+def _warehouse_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    events, quarantined, files = con.execute(
+        """select (select count(*) from raw.workflow_events),
+                  (select count(*) from raw.quarantine),
+                  (select count(*) from raw.load_ledger)"""
+    ).fetchone()
+    return {"events": events, "quarantined": quarantined, "ledger_files": files}
+
+
+def landing_metadata(batch: LandingBatch, folder: Path, totals: dict[str, int], warehouse: Path) -> dict:
+    return {
+        "landing_dir": dg.MetadataValue.path(str(folder)),
+        "warehouse": dg.MetadataValue.path(str(warehouse)),
+        "files_found": len(batch.results) + len(batch.refused),
+        "files_landed": len(batch.landed),
+        "files_skipped": len(batch.skipped),
+        "files_refused": len(batch.refused),
+        "rows_read": batch.rows_read,
+        "rows_loaded": batch.rows_loaded,
+        "rows_quarantined": batch.rows_quarantined,
+        "quarantine_reasons": dg.MetadataValue.json(batch.quarantine_reasons),
+        "refused": dg.MetadataValue.json({_relative(e.path, folder): e.problem for e in batch.refused}),
+        "files": dg.MetadataValue.md(_files_markdown(batch, folder)),
+        # the table's size after this landing (the dagster/row_count convention)
+        "dagster/row_count": totals["events"],
+        "quarantine_rows_total": totals["quarantined"],
+        "ledger_files_total": totals["ledger_files"],
+    }
+
+
+@dg.asset(
+    key=RAW_WORKFLOW_EVENTS_KEY,
+    group_name="landing",
+    deps=[GOVERNANCE_REGISTER_KEY],
+    kinds={"python", "duckdb"},
+    pool=WAREHOUSE_POOL,
+    description=(
+        "Workflow events landed from the landing folder into raw.workflow_events, with raw.quarantine "
+        "(rows that broke the event contract, with a reason code) and raw.load_ledger (one row per "
+        "file; a file already in the ledger is skipped). Same code path as `command-center ingest`."
+    ),
+)
+def raw_workflow_events(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource
+) -> dg.MaterializeResult:
+    """Land every file of the landing folder; fail at the end, naming each refused file.
+
+    Files are landed in telemetry shape (docs/event-contract.md). A refused file keeps nothing in
+    the warehouse and stays in the folder, so the next run tries it again; the other files of this
+    run are landed (and in the ledger) either way.
+    """
+    register = load_register_or_fail(landing.register_file)
+    folder = landing.folder
+    if not folder.is_dir():
+        context.log.warning(f"landing folder {folder} does not exist; nothing to land")
+    paths = discover_landing_files(folder)
+    context.log.info(f"{len(paths)} landable file(s) under {folder}")
+    with warehouse.connect() as con:
+        batch = land_paths(con, paths, register=register, salt=landing.redaction_salt, log=context.log)
+        totals = _warehouse_totals(con)
+    metadata = landing_metadata(batch, folder, totals, warehouse.path)
+    if batch.refused:
+        problems = "\n".join(f"  - {e}" for e in batch.refused)
+        raise dg.Failure(
+            description=(
+                f"{len(batch.refused)} of {len(paths)} file(s) refused (nothing of them was kept; the other "
+                f"{len(batch.results)} were landed or already in the ledger):\n{problems}"
+            ),
+            metadata=metadata,
+        )
+    return dg.MaterializeResult(metadata=metadata)

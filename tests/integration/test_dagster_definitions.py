@@ -1,0 +1,316 @@
+"""The Dagster code location: it loads, its lineage is one graph, and its assets land and build.
+
+Real DuckDB (a file under tmp_path), real dbt (the repository's project), real Dagster (ephemeral
+instance, in-process execution). No mocks.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.defs import build_definitions
+from orchestration.defs.dbt import CommandCenterDbtTranslator, group_from_fqn
+from orchestration.defs.landing import discover_landing_files, raw_workflow_events
+from orchestration.defs.register import governance_register
+from orchestration.defs.resources import LandingResource, WarehouseResource
+from orchestration.settings import REPO_ROOT, Settings, get_settings
+
+pytestmark = pytest.mark.integration
+
+GOVERNANCE = dg.AssetKey("governance_register")
+RAW = dg.AssetKey("raw_workflow_events")
+MART_NAMES = ("fct_workflow_runs", "agg_workflow_daily", "agg_workflow_weekly")
+MARTS = [dg.AssetKey(["marts", name]) for name in MART_NAMES]
+
+
+def event(i: int, **overrides) -> dict:
+    record = {
+        "event_id": f"evt-{i:04d}",
+        "workflow_id": "fulfillment_v2",
+        "run_id": f"run-{i // 2:04d}",
+        "event_type": "run_started" if i % 2 == 0 else "run_completed",
+        "event_ts": f"2025-03-01T10:{i % 60:02d}:00Z",
+        "region": "us-east-1",
+        "attributes": {"customer_email": "someone@example.com", "channel": "web"},
+    }
+    record.update(overrides)
+    return record
+
+
+def write_jsonl(path: Path, records: list) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records))
+    return path
+
+
+def landing_resources(settings: Settings) -> dict:
+    return {
+        "warehouse": WarehouseResource(duckdb_path=str(settings.duckdb_path)),
+        "landing": LandingResource(
+            landing_dir=str(settings.landing_dir), register_path=str(settings.register_path)
+        ),
+    }
+
+
+def materialize_landing(settings: Settings, **kwargs) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [governance_register, raw_workflow_events],
+        resources=landing_resources(settings),
+        instance=dg.DagsterInstance.ephemeral(),
+        **kwargs,
+    )
+
+
+def landing_metadata(result: dg.ExecuteInProcessResult) -> dict:
+    [mat] = result.asset_materializations_for_node("raw_workflow_events")
+    return {k: v.value for k, v in mat.metadata.items()}
+
+
+def upstream_of(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    seen: set[dg.AssetKey] = set()
+    todo = [key]
+    while todo:
+        for parent in graph.get(todo.pop()).parent_keys:
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# (1) The definitions load, with the expected assets, lineage, checks and job
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def defs(command_center_env) -> dg.Definitions:
+    return build_definitions()
+
+
+def test_definitions_load_with_assets_checks_and_job(defs):
+    graph = defs.resolve_asset_graph()
+    keys = graph.get_all_asset_keys()
+    for key in (GOVERNANCE, RAW, *MARTS):
+        assert key in keys, f"{key.to_user_string()} missing from {sorted(k.to_user_string() for k in keys)}"
+
+    assert graph.get(GOVERNANCE).group_name == "landing"
+    assert graph.get(RAW).group_name == "landing"
+    assert graph.get(RAW).parent_keys == {GOVERNANCE}
+    for key in MARTS:
+        assert graph.get(key).group_name == "marts"
+
+    # dbt sources resolve to the landing assets: one graph, no stray raw/* or governance/* assets
+    assert not [k for k in keys if k.path[0] in ("raw", "governance")]
+    staging = [k for k in keys if graph.get(k).group_name == "staging"]
+    assert staging and all(k.path[0] == "staging" for k in staging)
+    assert {p for k in staging for p in graph.get(k).parent_keys} == {RAW, GOVERNANCE}
+    assert {GOVERNANCE, RAW} <= upstream_of(graph, MARTS[0])
+    intermediate = [k for k in keys if graph.get(k).group_name == "intermediate"]
+    assert intermediate, "expected the intermediate models in group 'intermediate'"
+
+    # dbt tests are asset checks on the model they test; source tests are checks on the landing assets
+    checks = graph.asset_check_keys
+    assert any(c.asset_key == MARTS[0] for c in checks), "no dbt test of fct_workflow_runs became a check"
+    assert any(c.asset_key == RAW for c in checks)
+    assert any(c.asset_key == GOVERNANCE for c in checks)
+
+    job = defs.resolve_job_def("land_and_build")
+    assert job.executor_def is dg.in_process_executor
+    assert {GOVERNANCE, RAW, *MARTS} <= set(job.asset_layer.selected_asset_keys)
+
+
+@pytest.mark.parametrize(
+    ("props", "group"),
+    [
+        ({"resource_type": "model", "fqn": ["command_center", "staging", "governance", "stg_x"]}, "staging"),
+        ({"resource_type": "model", "fqn": ["command_center", "marts", "runs", "fct_x"]}, "marts"),
+        ({"resource_type": "model", "fqn": ["command_center", "top_level_model"]}, "models"),
+        ({"resource_type": "seed", "fqn": ["command_center", "calendar"]}, "seeds"),
+        ({"resource_type": "model", "fqn": ["command_center", "my-folder", "x"]}, "my_folder"),
+    ],
+)
+def test_group_comes_from_the_first_dbt_folder(props, group):
+    assert group_from_fqn(props) == group
+
+
+def test_translator_maps_sources_by_source_name_and_honours_meta():
+    translator = CommandCenterDbtTranslator()
+
+    def source(source_name, name, meta=None):
+        return {"resource_type": "source", "source_name": source_name, "name": name, "meta": meta or {}, "config": {}}
+
+    assert translator.get_asset_key(source("raw", "load_ledger")) == RAW
+    assert translator.get_asset_key(source("governance", "slo_targets")) == GOVERNANCE
+    assert translator.get_asset_key(source("other", "t")) == dg.AssetKey(["other", "t"])
+    pinned = source("raw", "x", meta={"dagster": {"asset_key": ["pinned"]}})
+    assert translator.get_asset_key(pinned) == dg.AssetKey("pinned")
+
+
+def test_code_location_loads_through_dagster_cli(command_center_env):
+    """What `dagster dev` loads: the module named in pyproject's [tool.dagster]."""
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            *("definitions", "validate", "-m", "orchestration.definitions"),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Validation successful" in proc.stdout + proc.stderr
+    assert not command_center_env.duckdb_path.exists(), "loading the definitions must not open the warehouse"
+
+
+# --------------------------------------------------------------------------------------------------
+# (2) Landing assets: land, quarantine, skip what the ledger holds, refuse unreadable files
+# --------------------------------------------------------------------------------------------------
+
+
+def test_landing_assets_land_quarantine_and_skip(command_center_env):
+    settings = command_center_env
+    landing = settings.landing_dir
+    good_and_bad = [event(i) for i in range(4)] + [event(4, event_type="teleported")]
+    write_jsonl(landing / "2025-03-01" / "events.jsonl", good_and_bad)
+    write_jsonl(landing / "late.ndjson", [event(5), event(6, event_ts="not a time")])
+    (landing / "README.txt").write_text("not an event file\n")
+    write_jsonl(landing / ".partial" / "half.jsonl", [event(7)])
+    assert [p.relative_to(landing).as_posix() for p in discover_landing_files(landing)] == [
+        "2025-03-01/events.jsonl",
+        "late.ndjson",
+    ]
+
+    result = materialize_landing(settings)
+    assert result.success
+    md = landing_metadata(result)
+    assert (md["files_found"], md["files_landed"], md["files_skipped"], md["files_refused"]) == (2, 2, 0, 0)
+    assert (md["rows_read"], md["rows_loaded"], md["rows_quarantined"]) == (7, 5, 2)
+    assert md["quarantine_reasons"] == {"unknown_event_type": 1, "unparseable_timestamp": 1}
+    assert md["dagster/row_count"] == 5
+    assert "events.jsonl" in md["files"] and "unknown_event_type=1" in md["files"]
+
+    [gov] = result.asset_materializations_for_node("governance_register")
+    register_bytes = settings.register_path.read_bytes()
+    assert gov.metadata["register_sha256"].value == hashlib.sha256(register_bytes).hexdigest()
+    assert gov.metadata["table_row_counts"].value["workflows"] == gov.metadata["workflows"].value > 0
+
+    ledger = "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from raw.load_ledger"
+    assert query(settings, ledger) == [(2, 7, 5, 2)]
+    assert query(settings, "select count(*) from raw.workflow_events") == [(5,)]
+    assert sorted(query(settings, "select event_id, reason_code from raw.quarantine")) == [
+        ("evt-0004", "unknown_event_type"),
+        ("evt-0006", "unparseable_timestamp"),
+    ]
+    # the register's redaction fields are hashed on the way in
+    [(attrs,)] = query(settings, "select attributes from raw.workflow_events where event_id = 'evt-0000'")
+    assert json.loads(attrs)["customer_email"].startswith("sha256:")
+    workflows = gov.metadata["workflows"].value
+    assert query(settings, "select count(*) from governance.workflows") == [(workflows,)]
+
+    # again: every file is in the ledger, nothing new lands
+    again = materialize_landing(settings)
+    assert again.success
+    md = landing_metadata(again)
+    assert (md["files_landed"], md["files_skipped"], md["rows_read"], md["rows_loaded"]) == (0, 2, 0, 0)
+    assert md["dagster/row_count"] == 5
+    assert query(settings, "select count(*) from raw.load_ledger") == [(2,)]
+    assert query(settings, "select count(*) from raw.quarantine") == [(2,)]
+    assert query(settings, "select count(*) from governance.register_versions") == [(2,)]
+
+
+def test_a_refused_file_fails_the_asset_after_the_others_land(command_center_env):
+    settings = command_center_env
+    write_jsonl(settings.landing_dir / "a_good.jsonl", [event(0), event(1)])
+    write_jsonl(settings.landing_dir / "b_garbage.jsonl", ["this is not json", "neither is this"])
+    (settings.landing_dir / "c_no_columns.csv").write_text("foo,bar\n1,2\n")
+    write_jsonl(settings.landing_dir / "d_good.jsonl", [event(2), event(3)])
+
+    result = materialize_landing(settings, raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert failure.step_key == "raw_workflow_events"
+    user_failure = failure.step_failure_data.user_failure_data
+    assert "2 of 4 file(s) refused" in user_failure.description
+    assert "b_garbage.jsonl" in user_failure.description and "c_no_columns.csv" in user_failure.description
+    md = {k: v.value for k, v in user_failure.metadata.items()}
+    assert (md["files_landed"], md["files_refused"], md["rows_loaded"]) == (2, 2, 4)
+    assert set(md["refused"]) == {"b_garbage.jsonl", "c_no_columns.csv"}
+    # the good files are landed and in the ledger; nothing of the refused ones is kept
+    assert query(settings, "select count(*) from raw.workflow_events") == [(4,)]
+    assert sorted(Path(p).name for (p,) in query(settings, "select file_path from raw.load_ledger")) == [
+        "a_good.jsonl",
+        "d_good.jsonl",
+    ]
+
+
+def test_an_invalid_register_fails_governance_register(command_center_env, tmp_path, monkeypatch):
+    bad = tmp_path / "bad_register.yml"
+    text = REPO_ROOT.joinpath("command_center.yml").read_text()
+    assert "cycle_time_p90_hours: 2.5" in text
+    bad.write_text(text.replace("cycle_time_p90_hours: 2.5", "cycle_time_p90_hours: -1", 1))
+    monkeypatch.setenv("COMMAND_CENTER_REGISTER", str(bad))
+
+    result = materialize_landing(get_settings(), raise_on_error=False)
+    assert not result.success
+    failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert [f.step_key for f in failures] == ["governance_register"]
+    description = failures[0].step_failure_data.user_failure_data.description
+    assert description.startswith(f"invalid governance register {bad}")
+    assert "owners[0].sla.cycle_time_p90_hours: must be greater than 0" in description
+    assert not result.asset_materializations_for_node("raw_workflow_events")
+
+
+# --------------------------------------------------------------------------------------------------
+# (3) The whole graph: generated events -> landing -> dbt build (models and tests)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_land_and_build_materializes_the_marts(command_center_env):
+    from orchestration.lib.generator import generate_events, write_events
+
+    settings = command_center_env
+    # the generator's fixed window; earlier clocks would see the events as future-dated
+    end = min(date(2026, 11, 23), date.today())
+    table = generate_events(days=7, runs_per_day=5, seed=1, end_date=end)
+    write_events(table, settings.landing_dir / "generated" / "events.jsonl", "jsonl")
+
+    defs = build_definitions()
+    result = defs.resolve_job_def("land_and_build").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
+    evaluations = [
+        e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ]
+    failed_checks = [c.asset_check_key.to_user_string() for c in evaluations if not c.passed]
+    assert result.success, f"land_and_build failed; failed checks: {failed_checks}"
+    assert not failed_checks
+
+    materialized = {
+        e.asset_key for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+    }
+    assert {GOVERNANCE, RAW, *MARTS} <= materialized
+    assert {c.asset_check_key for c in evaluations} == set(defs.resolve_asset_graph().asset_check_keys)
+
+    (runs,) = query(settings, "select count(*) from marts.fct_workflow_runs")[0]
+    assert runs > 0
+    (loaded,) = query(settings, "select count(*) from raw.workflow_events")[0]
+    assert loaded > runs
