@@ -45,34 +45,30 @@ def ingest_paths(
     region: str | None = None,
     column_map: dict[str, str] | None = None,
     out=print,
-) -> tuple[list, list[str]]:
-    """Land files (one transaction each) after refreshing the register tables. Returns (results, refusals)."""
-    from orchestration.lib.landing import LandingError, land_file
+):
+    """Land files (one transaction each) after refreshing the register tables; the same
+    ``land_paths`` the Dagster landing asset uses. A folder stands for the landable files under it."""
+    from orchestration.lib.landing import discover_landing_files, land_paths
     from orchestration.lib.warehouse import open_warehouse
 
+    files: list[Path] = []
+    for p in paths:
+        files.extend(discover_landing_files(p) if p.is_dir() else [p])
+
+    class _Printer:
+        def info(self, message: str) -> None:
+            out(message)
+
+        def warning(self, message: str) -> None:
+            out(message)
+
     register = _load_register(settings)
-    results, refusals = [], []
     with open_warehouse(settings.duckdb_path) as con:
         land_register_step(settings, con)
-        for path in paths:
-            try:
-                result = land_file(
-                    con,
-                    path,
-                    register=register,
-                    salt=settings.redaction_salt,
-                    log_format=log_format,
-                    workflow=workflow,
-                    region=region,
-                    column_map=column_map,
-                )
-            except LandingError as exc:
-                refusals.append(str(exc))
-                out(f"refused: {exc}")
-                continue
-            results.append(result)
-            out(result.summary)
-    return results, refusals
+        return land_paths(
+            con, files, register=register, salt=settings.redaction_salt, log=_Printer(),
+            log_format=log_format, workflow=workflow, region=region, column_map=column_map,
+        )
 
 
 def _parse_map(values: list[str] | None) -> dict[str, str]:
@@ -134,22 +130,19 @@ def cmd_generate(args, settings: Settings) -> int:
 
 
 def cmd_ingest(args, settings: Settings) -> int:
-    paths = [Path(p) for p in args.files]
-    results, refusals = ingest_paths(
+    batch = ingest_paths(
         settings,
-        paths,
+        [Path(p) for p in args.files],
         log_format=args.log_format,
         workflow=args.workflow,
         region=args.region,
         column_map=_parse_map(args.map),
     )
-    loaded = sum(r.rows_loaded for r in results)
-    quarantined = sum(r.rows_quarantined for r in results)
     print(
-        f"{len(results)} file(s) processed, {len(refusals)} refused; {loaded} rows loaded, "
-        f"{quarantined} quarantined into {settings.duckdb_path}"
+        f"{len(batch.landed)} file(s) landed, {len(batch.skipped)} already loaded, {len(batch.refused)} refused; "
+        f"{batch.rows_loaded} rows loaded, {batch.rows_quarantined} quarantined into {settings.duckdb_path}"
     )
-    return EXIT_FAILED if refusals else EXIT_OK
+    return EXIT_FAILED if batch.refused else EXIT_OK
 
 
 def cmd_build(args, settings: Settings) -> int:
@@ -248,11 +241,9 @@ def cmd_demo(args, settings: Settings) -> int:
     )
     cmd_generate(gen_min, settings)
     print("[2/4] landing them into the warehouse ...")
-    _, refusals = ingest_paths(settings, [events])
-    _, refusals_min = ingest_paths(
-        settings, [case_log], log_format="minimal", workflow="order_to_ship", region="us-east-1"
-    )
-    if refusals or refusals_min:
+    batch = ingest_paths(settings, [events])
+    batch_min = ingest_paths(settings, [case_log], log_format="minimal", workflow="order_to_ship", region="us-east-1")
+    if batch.refused or batch_min.refused:
         raise CliError("the sample files were refused; see above")
     print("[3/4] dbt build on DuckDB ...")
     run_dbt(settings, ["build"])
@@ -290,8 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.set_defaults(func=cmd_generate)
 
-    i = sub.add_parser("ingest", help="land event files (format from the extension: .jsonl, .csv, .parquet)")
-    i.add_argument("files", nargs="+", metavar="FILE")
+    i = sub.add_parser(
+        "ingest", help="land event files (format from the extension: .jsonl, .csv, .parquet); a folder means its files"
+    )
+    i.add_argument("files", nargs="+", metavar="FILE", help="files, or folders whose landable files are landed")
     i.add_argument("--log-format", choices=["telemetry", "minimal"], default="telemetry")
     i.add_argument("--workflow", help="minimal logs: the workflow whose runs the cases are")
     i.add_argument("--region", help="minimal logs: region for rows without one (default: the workflow's first)")

@@ -15,6 +15,17 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 #: to a secret in any real deployment, or hashes of low-entropy values (emails) can be brute-forced.
 DEV_REDACTION_SALT = "command-center-dev-salt-change-me"
 
+#: The instance config written to a new DAGSTER_HOME: no telemetry, and every concurrency pool
+#: (the warehouse writers share pool "command_center_duckdb") limited to one step at a time, because
+#: DuckDB allows one writer per file.
+DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    default_limit: 1
+"""
+
 _TELEMETRY_OFF = {
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     "DO_NOT_TRACK": "1",
@@ -82,5 +93,5 @@ def prepare_environment(settings: Settings | None = None) -> Settings:
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "dagster.yaml"
     if not cfg.exists():
-        cfg.write_text("telemetry:\n  enabled: false\n")
+        cfg.write_text(DAGSTER_YAML)
     return s

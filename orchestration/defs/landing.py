@@ -2,14 +2,11 @@
 
 Each file goes through ``orchestration.lib.landing.land_file``, the code path the CLI's ``ingest``
 uses, so the guarantees are the same (one transaction per file, exactly once per file content via
-the load ledger, every row loaded or quarantined with a reason code, redaction). The two helpers
-below (`discover_landing_files`, `land_paths`) do not depend on Dagster; they belong in
-``orchestration/lib/landing.py`` next to ``land_file`` once the CLI shares them.
+the load ledger, every row loaded or quarantined with a reason code, redaction). Discovering
+files and landing a batch (`discover_landing_files`, `land_paths`) live in orchestration/lib/landing.py
+and serve the CLI too.
 """
 
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -17,104 +14,12 @@ import duckdb
 
 from orchestration.defs.register import GOVERNANCE_REGISTER_KEY, load_register_or_fail
 from orchestration.defs.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
-from orchestration.lib.landing import FILE_FORMATS, LandingError, LandingResult, land_file
-from orchestration.lib.register import Register
+from orchestration.lib.landing import LandingBatch, discover_landing_files, land_paths
 
 RAW_WORKFLOW_EVENTS_KEY = dg.AssetKey("raw_workflow_events")
 
 #: Per-file rows shown in the materialization's markdown table (all counts are always totals).
 _MAX_FILES_SHOWN = 50
-
-
-# --------------------------------------------------------------------------------------------------
-# Dagster-free helpers (candidates for orchestration/lib/landing.py)
-# --------------------------------------------------------------------------------------------------
-
-
-def discover_landing_files(folder: Path | str) -> list[Path]:
-    """Every landable file under ``folder`` (recursively), in a stable order (sorted by relative path).
-
-    Landable means an extension of ``landing.FILE_FORMATS`` (case-insensitive). Hidden files and
-    anything under a hidden folder (``.partial/``, ``.DS_Store``, editor swap files) are skipped, so
-    a writer can stage a file under a dot-name and rename it into place when it is complete.
-    Order matters: when two files carry the same event_id, the file landed first keeps it.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in folder.rglob("*"):
-        rel = path.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if path.is_file() and path.suffix.lower() in FILE_FORMATS:
-            found.append(path)
-    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
-
-
-@dataclass
-class LandingBatch:
-    """What landing a set of files did: one result per landed or skipped file, one error per refused file."""
-
-    results: list[LandingResult] = field(default_factory=list)
-    refused: list[LandingError] = field(default_factory=list)
-
-    @property
-    def landed(self) -> list[LandingResult]:
-        return [r for r in self.results if r.status == "loaded"]
-
-    @property
-    def skipped(self) -> list[LandingResult]:
-        return [r for r in self.results if r.status == "already_loaded"]
-
-    @property
-    def rows_read(self) -> int:
-        return sum(r.rows_read for r in self.landed)
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(r.rows_loaded for r in self.landed)
-
-    @property
-    def rows_quarantined(self) -> int:
-        return sum(r.rows_quarantined for r in self.landed)
-
-    @property
-    def quarantine_reasons(self) -> dict[str, int]:
-        total: Counter[str] = Counter()
-        for r in self.landed:
-            total.update(r.quarantine_reasons)
-        return dict(sorted(total.items()))
-
-
-def land_paths(
-    con: duckdb.DuckDBPyConnection,
-    paths: Iterable[Path | str],
-    *,
-    register: Register,
-    salt: str,
-    log=None,
-    **land_file_kwargs,
-) -> LandingBatch:
-    """Land each file with ``land_file`` (its own transaction); a refused file does not stop the rest.
-
-    ``LandingError`` is collected in ``batch.refused``; any other error (the warehouse is busy, the
-    disk is full) propagates, since the next file would fail the same way. ``log`` (a logger-like
-    object with ``info``/``warning``) reports each file as it goes.
-    """
-    batch = LandingBatch()
-    for path in paths:
-        try:
-            result = land_file(con, path, register=register, salt=salt, **land_file_kwargs)
-        except LandingError as exc:
-            batch.refused.append(exc)
-            if log is not None:
-                log.warning(f"refused {exc}")
-            continue
-        batch.results.append(result)
-        if log is not None:
-            log.info(result.summary)
-    return batch
 
 
 # --------------------------------------------------------------------------------------------------
@@ -138,7 +43,9 @@ def _files_markdown(batch: LandingBatch, folder: Path) -> str:
         (_relative(r.file_path, folder), r.status, r.rows_read, r.rows_loaded, r.rows_quarantined,
          ", ".join(f"{k}={v}" for k, v in sorted(r.quarantine_reasons.items())))
         for r in batch.results
-    ] + [(_relative(e.path, folder), "refused", "", "", "", e.problem) for e in batch.refused]
+    ] + [(_relative(e.path, folder), "refused", "", "", "", e.problem) for e in batch.refused] + [
+        (_relative(e.path, folder), "refused earlier, skipped", "", "", "", e.problem) for e in batch.refused_earlier
+    ]
     if not rows:
         return "_no landable files in the landing folder_"
     lines = [
@@ -165,10 +72,11 @@ def landing_metadata(batch: LandingBatch, folder: Path, totals: dict[str, int], 
     return {
         "landing_dir": dg.MetadataValue.path(str(folder)),
         "warehouse": dg.MetadataValue.path(str(warehouse)),
-        "files_found": len(batch.results) + len(batch.refused),
+        "files_found": len(batch.results) + len(batch.refused) + len(batch.refused_earlier),
         "files_landed": len(batch.landed),
         "files_skipped": len(batch.skipped),
         "files_refused": len(batch.refused),
+        "files_refused_earlier": len(batch.refused_earlier),
         "rows_read": batch.rows_read,
         "rows_loaded": batch.rows_loaded,
         "rows_quarantined": batch.rows_quarantined,
@@ -199,9 +107,11 @@ def raw_workflow_events(
 ) -> dg.MaterializeResult:
     """Land every file of the landing folder; fail at the end, naming each refused file.
 
-    Files are landed in telemetry shape (docs/event-contract.md). A refused file keeps nothing in
-    the warehouse and stays in the folder, so the next run tries it again; the other files of this
-    run are landed (and in the ledger) either way.
+    Files are landed in telemetry shape (docs/event-contract.md). A file refused for its content is
+    recorded (raw.refused_files): this run fails naming it, later runs skip it with a warning so one
+    bad file does not block every scheduled build; a corrected file (new bytes) lands normally.
+    A refused file keeps nothing in the warehouse; the other files of the run are landed (and in the
+    ledger) either way.
     """
     register = load_register_or_fail(landing.register_file)
     folder = landing.folder
@@ -210,7 +120,9 @@ def raw_workflow_events(
     paths = discover_landing_files(folder)
     context.log.info(f"{len(paths)} landable file(s) under {folder}")
     with warehouse.connect() as con:
-        batch = land_paths(con, paths, register=register, salt=landing.redaction_salt, log=context.log)
+        batch = land_paths(
+            con, paths, register=register, salt=landing.redaction_salt, log=context.log, remember_refusals=True
+        )
         totals = _warehouse_totals(con)
     metadata = landing_metadata(batch, folder, totals, warehouse.path)
     if batch.refused:

@@ -133,9 +133,22 @@ create table if not exists {RAW_SCHEMA}.load_ledger (
 )
 """
 
+#: Files of the landing folder that were refused whole (unreadable content). The folder-landing batch
+#: skips a file whose sha256 is here instead of failing on it at every run; a corrected file has new
+#: content, hence a new sha256, and lands normally.
+REFUSED_FILES_DDL = f"""
+create table if not exists {RAW_SCHEMA}.refused_files (
+    file_sha256         varchar not null primary key,
+    file_path           varchar not null,
+    problem             varchar not null,
+    refused_at          timestamp not null
+)
+"""
+
 RAW_DDL: tuple[str, ...] = (
     f"create schema if not exists {RAW_SCHEMA}",
     RAW_EVENTS_DDL,
     QUARANTINE_DDL,
     LEDGER_DDL,
+    REFUSED_FILES_DDL,
 )

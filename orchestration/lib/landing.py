@@ -22,6 +22,7 @@ import csv
 import hashlib
 import io
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -61,9 +62,12 @@ _MASK_REPLACEMENT = r"\1<redacted>"
 class LandingError(Exception):
     """The file was refused whole. The message names the file and the problem."""
 
-    def __init__(self, path: Path | str, problem: str):
+    def __init__(self, path: Path | str, problem: str, *, transient: bool = False):
         self.path = str(path)
         self.problem = problem
+        #: True when the failure is not about the file's content (a database error mid-load): the
+        #: same file may land on a later try, so it is not remembered as refused.
+        self.transient = transient
         super().__init__(f"{path}: {problem}")
 
 
@@ -523,7 +527,7 @@ def land_file(
     except duckdb.Error as exc:
         if in_transaction:
             con.execute("rollback")
-        raise LandingError(path, f"could not be landed: {exc}") from None
+        raise LandingError(path, f"could not be landed: {exc}", transient=True) from None
     except BaseException:
         if in_transaction:
             con.execute("rollback")
@@ -602,11 +606,125 @@ def _validate_and_load(con, path, fmt, log_format, projection, redacted, params)
     )
 
 
-def land_files(
-    con: duckdb.DuckDBPyConnection, paths: Iterable[Path | str], **kwargs
-) -> list[LandingResult]:
-    """Land several files, each in its own transaction; a refused file does not stop the others."""
-    results = []
-    for p in paths:
-        results.append(land_file(con, p, **kwargs))
-    return results
+# --------------------------------------------------------------------------------------------------
+# Batches: the landing folder (Dagster) and `command-center ingest FILE|DIR...` share these.
+# --------------------------------------------------------------------------------------------------
+
+
+def discover_landing_files(folder: Path | str) -> list[Path]:
+    """Every landable file under ``folder`` (recursively), in a stable order (sorted by relative path).
+
+    Landable means an extension of ``landing.FILE_FORMATS`` (case-insensitive). Hidden files and
+    anything under a hidden folder (``.partial/``, ``.DS_Store``, editor swap files) are skipped, so
+    a writer can stage a file under a dot-name and rename it into place when it is complete.
+    Order matters: when two files carry the same event_id, the file landed first keeps it.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_file() and path.suffix.lower() in FILE_FORMATS:
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+@dataclass
+class LandingBatch:
+    """What landing a set of files did: one result per landed or skipped file, one error per refused
+    file, and the files skipped because they were refused by an earlier batch."""
+
+    results: list[LandingResult] = field(default_factory=list)
+    refused: list[LandingError] = field(default_factory=list)
+    refused_earlier: list[LandingError] = field(default_factory=list)
+
+    @property
+    def landed(self) -> list[LandingResult]:
+        return [r for r in self.results if r.status == "loaded"]
+
+    @property
+    def skipped(self) -> list[LandingResult]:
+        return [r for r in self.results if r.status == "already_loaded"]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(r.rows_read for r in self.landed)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(r.rows_loaded for r in self.landed)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(r.rows_quarantined for r in self.landed)
+
+    @property
+    def quarantine_reasons(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for r in self.landed:
+            total.update(r.quarantine_reasons)
+        return dict(sorted(total.items()))
+
+
+def _refusal_on_record(con: duckdb.DuckDBPyConnection, digest: str) -> tuple[str, datetime] | None:
+    return con.execute(
+        "select problem, refused_at from raw.refused_files where file_sha256 = ?", [digest]
+    ).fetchone()
+
+
+def _record_refusal(con: duckdb.DuckDBPyConnection, path: Path, digest: str, problem: str) -> None:
+    con.execute(
+        "insert or replace into raw.refused_files values (?, ?, ?, ?)",
+        [digest, str(Path(path).resolve()), problem, datetime.now(timezone.utc).replace(tzinfo=None)],
+    )
+
+
+def land_paths(
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[Path | str],
+    *,
+    register: Register,
+    salt: str,
+    log=None,
+    remember_refusals: bool = False,
+    **land_file_kwargs,
+) -> LandingBatch:
+    """Land each file with ``land_file`` (its own transaction); a refused file does not stop the rest.
+
+    ``LandingError`` is collected in ``batch.refused``; any other error (the warehouse is busy, the
+    disk is full) propagates, since the next file would fail the same way. ``log`` (a logger-like
+    object with ``info``/``warning``) reports each file as it goes.
+
+    ``remember_refusals`` (the landing folder): a file refused for its content is recorded in
+    raw.refused_files, and the same bytes are skipped by later batches (``batch.refused_earlier``)
+    instead of failing every scheduled run until someone removes the file. An explicit
+    ``command-center ingest`` does not use this: it always tries, and reports.
+    """
+    batch = LandingBatch()
+    if remember_refusals:
+        ensure_raw_schema(con)
+    for path in paths:
+        digest = sha256_of(Path(path)) if remember_refusals and Path(path).is_file() else None
+        if digest is not None and (earlier := _refusal_on_record(con, digest)) is not None:
+            problem, at = earlier
+            err = LandingError(path, f"refused earlier ({at:%Y-%m-%d %H:%M} UTC), skipped: {problem}")
+            batch.refused_earlier.append(err)
+            if log is not None:
+                log.warning(str(err))
+            continue
+        try:
+            result = land_file(con, path, register=register, salt=salt, **land_file_kwargs)
+        except LandingError as exc:
+            batch.refused.append(exc)
+            if digest is not None and not exc.transient:
+                _record_refusal(con, Path(path), digest, exc.problem)
+            if log is not None:
+                log.warning(f"refused: {exc}")
+            continue
+        batch.results.append(result)
+        if log is not None:
+            log.info(result.summary)
+    return batch

@@ -150,6 +150,14 @@ def status_report(settings: Settings) -> str:
             ).fetchall()
             if reasons:
                 lines += ["", "quarantine by reason:", format_table(["reason_code", "rows"], reasons)]
+            if _relation_exists(con, "raw", "refused_files"):
+                refused = con.execute(
+                    "select file_path, problem, strftime(refused_at, '%Y-%m-%d %H:%M') from raw.refused_files "
+                    "order by refused_at desc limit 10"
+                ).fetchall()
+                if refused:
+                    lines += ["", "files refused by the landing folder (skipped until their content changes):",
+                              format_table(["file", "problem", "refused_at"], [(f, p[:80], t) for f, p, t in refused])]
             recent = con.execute(
                 """select file_path, rows_read, rows_loaded, rows_quarantined, strftime(loaded_at, '%Y-%m-%d %H:%M')
                    from raw.load_ledger order by loaded_at desc limit 10"""

@@ -49,6 +49,7 @@ def test_ingest_errors_are_readable(tmp_path, capsys):
     assert code == 1
     assert f"refused: {bad}: cannot be read as Parquet" in captured.out
     assert "read 1, loaded 1, quarantined 0" in captured.out  # the good file still landed
+    assert "1 file(s) landed, 0 already loaded, 1 refused" in captured.out
     assert "Traceback" not in captured.out + captured.err
 
 
@@ -97,3 +98,19 @@ def test_second_writer_gets_a_clear_error(tmp_path):
         assert "is in use by another process" in proc.stderr and "Traceback" not in proc.stderr
     finally:
         holder.kill()
+
+
+def test_ingest_a_folder_lands_its_files_and_always_retries_refusals(tmp_path, capsys):
+    folder = tmp_path / "drop"
+    (folder / "day1").mkdir(parents=True)
+    (folder / "day1" / "a.jsonl").write_text(
+        '{"event_id":"e1","workflow_id":"fulfillment_v2","run_id":"r1","event_type":"run_started",'
+        '"event_ts":"2026-11-20T10:00:00Z","region":"us-east-1"}\n'
+    )
+    (folder / "bad.parquet").write_bytes(b"nope")
+    (folder / "notes.txt").write_text("ignored")
+    assert main(["ingest", str(folder)]) == 1
+    assert "1 file(s) landed, 0 already loaded, 1 refused" in capsys.readouterr().out
+    # an explicit ingest does not remember refusals: it tries again and reports again
+    assert main(["ingest", str(folder)]) == 1
+    assert "0 file(s) landed, 1 already loaded, 1 refused" in capsys.readouterr().out

@@ -259,6 +259,19 @@ def test_a_refused_file_fails_the_asset_after_the_others_land(command_center_env
         "d_good.jsonl",
     ]
 
+    # the refusals are remembered: the next run skips those bytes with a warning and succeeds, so one
+    # bad file does not block every scheduled build ...
+    again = materialize_landing(settings)
+    assert again.success
+    md = landing_metadata(again)
+    assert (md["files_refused"], md["files_refused_earlier"], md["files_skipped"]) == (0, 2, 2)
+    assert "refused earlier, skipped" in md["files"]
+    # ... and a corrected file (new bytes under the same name) lands normally
+    write_jsonl(settings.landing_dir / "b_garbage.jsonl", [event(8)])
+    fixed = materialize_landing(settings)
+    md = landing_metadata(fixed)
+    assert (md["files_landed"], md["files_refused_earlier"], md["rows_loaded"]) == (1, 1, 1)
+
 
 def test_an_invalid_register_fails_governance_register(command_center_env, tmp_path, monkeypatch):
     bad = tmp_path / "bad_register.yml"
