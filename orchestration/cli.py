@@ -5,6 +5,7 @@ Every subcommand has --help, returns non-zero on failure and prints errors a per
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -48,12 +49,22 @@ def ingest_paths(
 ):
     """Land files (one transaction each) after refreshing the register tables; the same
     ``land_paths`` the Dagster landing asset uses. A folder stands for the landable files under it."""
-    from orchestration.lib.landing import discover_landing_files, land_paths
+    from orchestration.lib.landing import discover_landing_files, land_paths, landing_options_for
     from orchestration.lib.warehouse import open_warehouse
 
     files: list[Path] = []
+    from_folders: set[Path] = set()
     for p in paths:
-        files.extend(discover_landing_files(p) if p.is_dir() else [p])
+        found = discover_landing_files(p) if p.is_dir() else [p]
+        files.extend(found)
+        if p.is_dir():
+            from_folders.update(found)
+
+    def options_for(path: Path) -> dict:
+        # files found in a folder follow the landing folder's convention unless flags say otherwise
+        if log_format == "telemetry" and path in from_folders:
+            return landing_options_for(path)
+        return {}
 
     class _Printer:
         def info(self, message: str) -> None:
@@ -66,7 +77,7 @@ def ingest_paths(
     with open_warehouse(settings.duckdb_path) as con:
         land_register_step(settings, con)
         return land_paths(
-            con, files, register=register, salt=settings.redaction_salt, log=_Printer(),
+            con, files, register=register, salt=settings.redaction_salt, log=_Printer(), options_for=options_for,
             log_format=log_format, workflow=workflow, region=region, column_map=column_map,
         )
 
@@ -225,10 +236,12 @@ def cmd_demo(args, settings: Settings) -> int:
         print("note: using the development redaction salt; set COMMAND_CENTER_REDACTION_SALT in real deployments")
     end = _end_date(args.end_date)
     sample_dir = settings.landing_dir / "sample"
-    sample_dir.mkdir(parents=True, exist_ok=True)
     _reset_demo_warehouse(settings, sample_dir)
+    shutil.rmtree(sample_dir, ignore_errors=True)  # the demo's own folder: samples of earlier demos go too
+    sample_dir.mkdir(parents=True, exist_ok=True)
     events = sample_dir / f"events_{end:%Y%m%d}_seed{args.seed}.jsonl"
-    case_log = sample_dir / f"order_to_ship_cases_{end:%Y%m%d}_seed{args.seed}.csv"
+    # the landing folder's convention: minimal/<workflow_id>/ holds minimal event logs of that workflow
+    case_log = sample_dir / "minimal" / "order_to_ship" / f"cases_{end:%Y%m%d}_seed{args.seed}.csv"
     print(f"[1/4] generating {args.days} days of sample events ...")
     gen = argparse.Namespace(
         out=str(events), format="jsonl", days=args.days, runs_per_day=args.runs_per_day, seed=args.seed,
@@ -240,11 +253,10 @@ def cmd_demo(args, settings: Settings) -> int:
         seed=args.seed, end_date=end.isoformat(), defect_rate=0.0, log_format="minimal",
     )
     cmd_generate(gen_min, settings)
-    print("[2/4] landing them into the warehouse ...")
-    batch = ingest_paths(settings, [events])
-    batch_min = ingest_paths(settings, [case_log], log_format="minimal", workflow="order_to_ship", region="us-east-1")
-    if batch.refused or batch_min.refused:
-        raise CliError("the sample files were refused; see above")
+    print(f"[2/4] landing {sample_dir} into the warehouse ...")
+    batch = ingest_paths(settings, [sample_dir])
+    if batch.refused:
+        raise CliError("sample files were refused; see above")
     print("[3/4] dbt build on DuckDB ...")
     run_dbt(settings, ["build"])
     print("[4/4] summary\n")

@@ -14,7 +14,7 @@ import duckdb
 
 from orchestration.defs.register import GOVERNANCE_REGISTER_KEY, load_register_or_fail
 from orchestration.defs.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
-from orchestration.lib.landing import LandingBatch, discover_landing_files, land_paths
+from orchestration.lib.landing import LandingBatch, discover_landing_files, land_paths, landing_options_for
 
 RAW_WORKFLOW_EVENTS_KEY = dg.AssetKey("raw_workflow_events")
 
@@ -107,7 +107,8 @@ def raw_workflow_events(
 ) -> dg.MaterializeResult:
     """Land every file of the landing folder; fail at the end, naming each refused file.
 
-    Files are landed in telemetry shape (docs/event-contract.md). A file refused for its content is
+    Files are landed in telemetry shape, except files under ``minimal/<workflow_id>/``, which are
+    minimal event logs of that workflow (docs/event-contract.md). A file refused for its content is
     recorded (raw.refused_files): this run fails naming it, later runs skip it with a warning so one
     bad file does not block every scheduled build; a corrected file (new bytes) lands normally.
     A refused file keeps nothing in the warehouse; the other files of the run are landed (and in the
@@ -121,7 +122,8 @@ def raw_workflow_events(
     context.log.info(f"{len(paths)} landable file(s) under {folder}")
     with warehouse.connect() as con:
         batch = land_paths(
-            con, paths, register=register, salt=landing.redaction_salt, log=context.log, remember_refusals=True
+            con, paths, register=register, salt=landing.redaction_salt, log=context.log, remember_refusals=True,
+            options_for=landing_options_for,
         )
         totals = _warehouse_totals(con)
     metadata = landing_metadata(batch, folder, totals, warehouse.path)

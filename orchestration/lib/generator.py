@@ -58,7 +58,7 @@ FMT_METADATA_KEY = b"generator.fmt"
 JSON_COLUMNS: frozenset[str] = frozenset({"attributes"})
 
 
-MINIMAL_FIELDS: tuple[str, ...] = MINIMAL_REQUIRED_FIELDS + ("channel", "location", "amount", "reason_code")
+MINIMAL_FIELDS: tuple[str, ...] = MINIMAL_REQUIRED_FIELDS + ("channel", "location", "region", "amount", "reason_code")
 
 #: Defect kinds per output format (format-specific kinds need text a typed column cannot hold).
 DEFECT_KINDS_COMMON: tuple[str, ...] = tuple(f"missing_{f}" for f in REQUIRED_FIELDS) + (
@@ -1207,11 +1207,13 @@ def write_events(table: pa.Table, path: Path, fmt: str) -> int:
 
 _CHANNELS = ("web", "mobile_app", "marketplace", "phone")
 _LOCATIONS = ("DC-ATL", "DC-DAL", "DC-RTM", "DC-SYD")
+#: The region each distribution centre runs in (the case's region, on every event of the case).
+_LOCATION_REGIONS = ("us-east-1", "us-east-1", "eu-west-1", "ap-southeast-2")
 
 
 def generate_minimal_log(*, days: int, cases_per_day: int, seed: int, end_date: date) -> pa.Table:
     """An order-to-ship minimum viable event log: case_id, event_name, timestamp, actor + optional
-    channel, location, amount, reason_code. Loops: payment retries, waiting for inventory, re-picks and
+    channel, location, region, amount, reason_code. Loops: payment retries, waiting for inventory, re-picks and
     label reprints. Timestamps are ISO 8601 UTC text ('...Z'); nothing at or after end_date 00:00 UTC."""
     if isinstance(end_date, datetime):
         end_date = end_date.date()
@@ -1230,7 +1232,7 @@ def generate_minimal_log(*, days: int, cases_per_day: int, seed: int, end_date: 
     amount = np.round(_lognormal(rng, 85.0, 0.8, n), 2)
     u = rng.random((n, 8))
     gaps = rng.lognormal(0.0, 0.7, (n, 12))
-    cases, names, times, actors, chans, locs, amts, reasons = [], [], [], [], [], [], [], []
+    cases, names, times, actors, chans, locs, regions, amts, reasons = [], [], [], [], [], [], [], [], []
     for i in range(n):
         case = case_ids[i]
         t = int(t0[i])
@@ -1267,6 +1269,7 @@ def generate_minimal_log(*, days: int, cases_per_day: int, seed: int, end_date: 
             actors.append(actor)
             chans.append(_CHANNELS[channel[i]] if name == "order_received" or u[i, 4] < 0.5 else None)
             locs.append(None if name in ("order_received", "payment_captured", "payment_failed") else _LOCATIONS[location[i]])
+            regions.append(_LOCATION_REGIONS[location[i]])
             amts.append(amt)
             reasons.append(reason)
     times_arr = np.array(times, dtype=np.int64)
@@ -1283,6 +1286,7 @@ def generate_minimal_log(*, days: int, cases_per_day: int, seed: int, end_date: 
         "actor": col(actors),
         "channel": col(chans),
         "location": col(locs),
+        "region": col(regions),
         "amount": col(amts, pa.float64()),
         "reason_code": col(reasons),
     })

@@ -23,7 +23,7 @@ import hashlib
 import io
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -611,6 +611,20 @@ def _validate_and_load(con, path, fmt, log_format, projection, redacted, params)
 # --------------------------------------------------------------------------------------------------
 
 
+#: Folder convention of the landing folder: a file at ``.../minimal/<workflow_id>/<file>`` is a minimum
+#: viable event log (case_id, event_name, timestamp, actor, ...) of that workflow; anything else is
+#: telemetry. Used by the Dagster landing asset and by `command-center ingest FOLDER`.
+MINIMAL_LOG_FOLDER = "minimal"
+
+
+def landing_options_for(path: Path | str) -> dict[str, str]:
+    """land_file options implied by where a file sits in the landing folder (see MINIMAL_LOG_FOLDER)."""
+    parts = Path(path).parts
+    if len(parts) >= 3 and parts[-3] == MINIMAL_LOG_FOLDER:
+        return {"log_format": "minimal", "workflow": parts[-2]}
+    return {}
+
+
 def discover_landing_files(folder: Path | str) -> list[Path]:
     """Every landable file under ``folder`` (recursively), in a stable order (sorted by relative path).
 
@@ -690,6 +704,7 @@ def land_paths(
     salt: str,
     log=None,
     remember_refusals: bool = False,
+    options_for: Callable[[Path], dict] | None = None,
     **land_file_kwargs,
 ) -> LandingBatch:
     """Land each file with ``land_file`` (its own transaction); a refused file does not stop the rest.
@@ -702,6 +717,9 @@ def land_paths(
     raw.refused_files, and the same bytes are skipped by later batches (``batch.refused_earlier``)
     instead of failing every scheduled run until someone removes the file. An explicit
     ``command-center ingest`` does not use this: it always tries, and reports.
+
+    ``options_for(path)`` adds per-file land_file options (e.g. ``landing_options_for``, the
+    landing folder's convention for minimal logs) over ``land_file_kwargs``.
     """
     batch = LandingBatch()
     if remember_refusals:
@@ -716,7 +734,8 @@ def land_paths(
                 log.warning(str(err))
             continue
         try:
-            result = land_file(con, path, register=register, salt=salt, **land_file_kwargs)
+            options = {**land_file_kwargs, **(options_for(Path(path)) if options_for else {})}
+            result = land_file(con, path, register=register, salt=salt, **options)
         except LandingError as exc:
             batch.refused.append(exc)
             if digest is not None and not exc.transient:

@@ -114,3 +114,20 @@ def test_ingest_a_folder_lands_its_files_and_always_retries_refusals(tmp_path, c
     # an explicit ingest does not remember refusals: it tries again and reports again
     assert main(["ingest", str(folder)]) == 1
     assert "0 file(s) landed, 1 already loaded, 1 refused" in capsys.readouterr().out
+
+
+def test_folder_convention_lands_minimal_logs_of_the_named_workflow(tmp_path, capsys):
+    folder = tmp_path / "drop"
+    case_dir = folder / "minimal" / "returns_processing_v1"
+    case_dir.mkdir(parents=True)
+    (case_dir / "cases.csv").write_text(
+        "case_id,event_name,timestamp,actor\nR1,return_requested,2026-11-20T08:00:00Z,web\n"
+        "R1,refund_issued,2026-11-20T09:30:00Z,billing\n"
+    )
+    assert main(["ingest", str(folder)]) == 0
+    from orchestration.lib.warehouse import connect
+    import os
+
+    con = connect(os.environ["COMMAND_CENTER_DUCKDB"], read_only=True)
+    rows = con.execute("select workflow_id, run_id, log_format, region from raw.workflow_events").fetchall()
+    assert rows == [("returns_processing_v1", "R1", "minimal", "us-east-1")] * 2

@@ -190,20 +190,29 @@ def test_landing_assets_land_quarantine_and_skip(command_center_env):
     good_and_bad = [event(i) for i in range(4)] + [event(4, event_type="teleported")]
     write_jsonl(landing / "2025-03-01" / "events.jsonl", good_and_bad)
     write_jsonl(landing / "late.ndjson", [event(5), event(6, event_ts="not a time")])
+    # minimal/<workflow_id>/ holds minimal event logs (case_id, event_name, timestamp, actor) of that workflow
+    (landing / "minimal" / "invoice_posting_v1").mkdir(parents=True)
+    (landing / "minimal" / "invoice_posting_v1" / "cases.csv").write_text(
+        "case_id,event_name,timestamp,actor\nINV-1,received,2026-11-20T08:00:00Z,mailroom\n"
+    )
     (landing / "README.txt").write_text("not an event file\n")
     write_jsonl(landing / ".partial" / "half.jsonl", [event(7)])
     assert [p.relative_to(landing).as_posix() for p in discover_landing_files(landing)] == [
         "2025-03-01/events.jsonl",
         "late.ndjson",
+        "minimal/invoice_posting_v1/cases.csv",
     ]
 
     result = materialize_landing(settings)
     assert result.success
     md = landing_metadata(result)
-    assert (md["files_found"], md["files_landed"], md["files_skipped"], md["files_refused"]) == (2, 2, 0, 0)
-    assert (md["rows_read"], md["rows_loaded"], md["rows_quarantined"]) == (7, 5, 2)
+    assert (md["files_found"], md["files_landed"], md["files_skipped"], md["files_refused"]) == (3, 3, 0, 0)
+    assert (md["rows_read"], md["rows_loaded"], md["rows_quarantined"]) == (8, 6, 2)
     assert md["quarantine_reasons"] == {"unknown_event_type": 1, "unparseable_timestamp": 1}
-    assert md["dagster/row_count"] == 5
+    assert md["dagster/row_count"] == 6
+    assert query(settings, "select workflow_id, run_id, log_format from raw.workflow_events where log_format = 'minimal'") == [
+        ("invoice_posting_v1", "INV-1", "minimal")
+    ]
     assert "events.jsonl" in md["files"] and "unknown_event_type=1" in md["files"]
 
     [gov] = result.asset_materializations_for_node("governance_register")
@@ -212,8 +221,8 @@ def test_landing_assets_land_quarantine_and_skip(command_center_env):
     assert gov.metadata["table_row_counts"].value["workflows"] == gov.metadata["workflows"].value > 0
 
     ledger = "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from raw.load_ledger"
-    assert query(settings, ledger) == [(2, 7, 5, 2)]
-    assert query(settings, "select count(*) from raw.workflow_events") == [(5,)]
+    assert query(settings, ledger) == [(3, 8, 6, 2)]
+    assert query(settings, "select count(*) from raw.workflow_events") == [(6,)]
     assert sorted(query(settings, "select event_id, reason_code from raw.quarantine")) == [
         ("evt-0004", "unknown_event_type"),
         ("evt-0006", "unparseable_timestamp"),
@@ -228,9 +237,9 @@ def test_landing_assets_land_quarantine_and_skip(command_center_env):
     again = materialize_landing(settings)
     assert again.success
     md = landing_metadata(again)
-    assert (md["files_landed"], md["files_skipped"], md["rows_read"], md["rows_loaded"]) == (0, 2, 0, 0)
-    assert md["dagster/row_count"] == 5
-    assert query(settings, "select count(*) from raw.load_ledger") == [(2,)]
+    assert (md["files_landed"], md["files_skipped"], md["rows_read"], md["rows_loaded"]) == (0, 3, 0, 0)
+    assert md["dagster/row_count"] == 6
+    assert query(settings, "select count(*) from raw.load_ledger") == [(3,)]
     assert query(settings, "select count(*) from raw.quarantine") == [(2,)]
     assert query(settings, "select count(*) from governance.register_versions") == [(2,)]
 
