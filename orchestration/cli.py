@@ -5,6 +5,7 @@ Every subcommand has --help, returns non-zero on failure and prints errors a per
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from datetime import date, datetime, timezone
@@ -349,6 +350,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # an unexpected failure: say what and how to see more, not a bare traceback
+        if os.environ.get("COMMAND_CENTER_DEBUG"):
+            raise
+        print(
+            f"error: unexpected failure in `command-center {args.command}`: {type(exc).__name__}: {exc}\n"
+            "(set COMMAND_CENTER_DEBUG=1 to see the traceback; please report it with that output)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

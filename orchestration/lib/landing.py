@@ -270,10 +270,14 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 
 
+def _json_pointer(key: str) -> str:
+    """A top-level key as a JSON Pointer literal (RFC 6901), safe for any column name."""
+    return sql_literal("/" + key.replace("~", "~0").replace("/", "~1"))
+
+
 def _field_text(key: str) -> str:
     """A top-level value as text: strings unquoted, numbers/booleans as written, null/blank as NULL."""
-    path = sql_literal("$." + quote_ident(key))
-    return f"nullif(trim(json_extract_string(j, {path})), '')"
+    return f"nullif(trim(json_extract_string(j, {_json_pointer(key)})), '')"
 
 
 def _telemetry_projection() -> str:
@@ -304,14 +308,16 @@ def _minimal_projection(
         event_id = _field_text(mapped["event_id"])
     else:
         # Idempotency key for logs without one: the event's identity within its workflow.
+        # The instant, not its spelling: '...T10:00:00Z' and '...T12:00:00+02:00' are the same event.
+        instant = f"coalesce(strftime(timezone('UTC', try_cast({ts} as timestamptz)), '%Y-%m-%dT%H:%M:%S.%fZ'), {ts})"
         event_id = (
             f"'mvl_' || left(sha256(concat_ws(chr(31), {sql_literal(workflow)}, {case_id}, {event_name}, "
-            f"{ts}, coalesce({actor}, ''))), 32)"
+            f"{instant}, coalesce({actor}, ''))), 32)"
         )
     region_sql = _field_text(mapped["region"]) if mapped["region"] in used else "null"
     region_sql = f"coalesce({region_sql}, {sql_literal(region) if region else 'null'})"
     extras_obj = (
-        "json_object(" + ", ".join(f"{sql_literal(k)}, json_extract(j, {sql_literal('$.' + quote_ident(k))})" for k in extras) + ")"
+        "json_object(" + ", ".join(f"{sql_literal(k)}, json_extract(j, {_json_pointer(k)})" for k in extras) + ")"
         if extras
         else "null"
     )

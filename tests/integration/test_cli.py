@@ -131,3 +131,15 @@ def test_folder_convention_lands_minimal_logs_of_the_named_workflow(tmp_path, ca
     con = connect(os.environ["COMMAND_CENTER_DUCKDB"], read_only=True)
     rows = con.execute("select workflow_id, run_id, log_format, region from raw.workflow_events").fetchall()
     assert rows == [("returns_processing_v1", "R1", "minimal", "us-east-1")] * 2
+
+
+def test_unexpected_failures_are_one_readable_line(tmp_path, monkeypatch, capsys):
+    corrupt = tmp_path / "corrupt.duckdb"
+    corrupt.write_bytes(b"this is not a duckdb file" * 100)
+    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(corrupt))
+    assert main(["status"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: unexpected failure in `command-center status`") and "COMMAND_CENTER_DEBUG" in err
+    monkeypatch.setenv("COMMAND_CENTER_DEBUG", "1")
+    with pytest.raises(Exception):
+        main(["status"])

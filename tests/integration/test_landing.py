@@ -359,3 +359,17 @@ def test_conservation_on_generated_data_with_defects(tmp_path, con, register):
         assert r.rows_read == written, fmt
         assert r.rows_quarantined > 0, fmt
     conserved(con)
+
+
+def test_minimal_log_odd_column_names_and_same_instant_other_spelling(tmp_path, con, register):
+    path = tmp_path / "odd.csv"
+    path.write_text(
+        'case_id,event_name,timestamp,actor,"we""ird",x.y,$a,a/b\n'
+        "c1,received,2026-11-20T10:00:00Z,me,1,2,3,4\n"
+        "c1,received,2026-11-20T12:00:00+02:00,me,,,,\n",  # the same instant, spelled with an offset
+        encoding="utf-8",
+    )
+    r = land(con, path, register, log_format="minimal", workflow="fulfillment_v2")
+    assert (r.rows_loaded, r.quarantine_reasons) == (1, {"duplicate_event_id_in_file": 1})
+    attributes = con.execute("select attributes from raw.workflow_events").fetchone()[0]
+    assert json.loads(attributes) == {'we"ird': "1", "x.y": "2", "$a": "3", "a/b": "4"}
