@@ -29,7 +29,11 @@ demo: $(STAMP)
 	$(BIN)/command-center demo
 
 test: $(STAMP)
+	$(BIN)/ruff check orchestration tests
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check orchestration tests
 
 dagster: $(STAMP)
 	$(BIN)/command-center parse

@@ -8,7 +8,7 @@ import argparse
 import os
 import shutil
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from orchestration.settings import Settings, get_settings, prepare_environment
@@ -97,7 +97,7 @@ def _parse_map(values: list[str] | None) -> dict[str, str]:
 
 def _end_date(value: str | None) -> date:
     if value is None:
-        return datetime.now(timezone.utc).date()
+        return datetime.now(UTC).date()
     try:
         return date.fromisoformat(value)
     except ValueError:

@@ -47,7 +47,7 @@ def run_dbt(settings: Settings, command: list[str]) -> None:
     dbt's own log streams to the terminal as it runs.
     """
     prepare_environment(settings)
-    proc = subprocess.run([dbt_executable(), *dbt_args(settings, command)], cwd=settings.dbt_project_dir, env=os.environ.copy())
+    proc = subprocess.run([dbt_executable(), *dbt_args(settings, command)], cwd=settings.dbt_project_dir, env=os.environ.copy(), check=False)
     if proc.returncode == 0:
         return
     failures = []

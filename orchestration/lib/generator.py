@@ -34,7 +34,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -327,7 +327,7 @@ def _hex_ids(prefix: str, namespace: np.uint64, counters: np.ndarray) -> pa.Arra
 
 
 def _epoch_ms(d: date) -> int:
-    return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
 
 
 def _iso_ms(ms: np.ndarray) -> np.ndarray:
@@ -992,7 +992,7 @@ def _inject_defects(table: pa.Table, rng: np.random.Generator, defect_rate: floa
     pieces: list[pa.Table] = []
     positions: list[np.ndarray] = []
     def_counter = 0
-    for kind, k in zip(kinds, per_kind):
+    for kind, k in zip(kinds, per_kind, strict=True):
         k = int(k)
         if kind == "missing_exception_id" and is_exc.any():
             pool = np.nonzero(is_exc)[0]
@@ -1058,7 +1058,7 @@ def _inject_defects(table: pa.Table, rng: np.random.Generator, defect_rate: floa
         elif kind == "malformed_json":
             raws = []
             lines = _serialize(rows.drop_columns([RAW_COLUMN]), "jsonl")
-            for i, line in zip(alt, lines):
+            for i, line in zip(alt, lines, strict=True):
                 if i % 4 == 3:
                     raws.append('["not", "a", "json", "object"]')
                 else:
@@ -1239,7 +1239,7 @@ def generate_minimal_log(*, days: int, cases_per_day: int, seed: int, end_date: 
         g = iter(gaps[i])
         steps: list[tuple[str, int, str, float | None, str | None]] = [("order_received", t, "system", float(amount[i]), None)]
 
-        def after(minutes: float) -> int:
+        def after(minutes: float, steps=steps, g=g) -> int:  # bound to this case's steps and gaps
             return steps[-1][1] + int(minutes * next(g) * _MS_PER_MIN)
 
         if u[i, 0] < 0.06:  # payment declined then captured (loop)
@@ -1276,8 +1276,8 @@ def generate_minimal_log(*, days: int, cases_per_day: int, seed: int, end_date: 
     order = np.lexsort((np.arange(len(times_arr)), times_arr))
     ts_text = np.char.add(_iso_ms(times_arr), "Z") if len(times_arr) else np.array([], dtype=str)
 
-    def col(values, typ=pa.string()):
-        return pa.array([values[j] for j in order], typ)
+    def col(values, typ=None):
+        return pa.array([values[j] for j in order], typ or pa.string())
 
     table = pa.table({
         "case_id": col(cases),

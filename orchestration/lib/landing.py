@@ -25,7 +25,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -467,7 +467,7 @@ def land_file(
     if previous:
         return LandingResult(str(path), digest, "already_loaded", previous[0], loaded_at=previous[1])
 
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     load_id = uuid.uuid4().hex
     redacted = list(register.data_controls.redaction.fields)
     params = {
@@ -698,7 +698,7 @@ def _refusal_on_record(con: duckdb.DuckDBPyConnection, digest: str) -> tuple[str
 def _record_refusal(con: duckdb.DuckDBPyConnection, path: Path, digest: str, problem: str) -> None:
     con.execute(
         "insert or replace into raw.refused_files values (?, ?, ?, ?)",
-        [digest, str(Path(path).resolve()), problem, datetime.now(timezone.utc).replace(tzinfo=None)],
+        [digest, str(Path(path).resolve()), problem, datetime.now(UTC).replace(tzinfo=None)],
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -86,7 +86,7 @@ class RbacAssignment(_Strict):
     scope: list[str] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _one_principal(self) -> "RbacAssignment":
+    def _one_principal(self) -> RbacAssignment:
         if (self.user is None) == (self.group is None):
             raise ValueError("must name exactly one of user or group")
         return self
@@ -176,7 +176,7 @@ class Register(_Strict):
         return str(v)
 
     @model_validator(mode="after")
-    def _cross_rules(self) -> "Register":
+    def _cross_rules(self) -> Register:
         errors: list[str] = []
         seen: dict[str, int] = {}
         for i, owner in enumerate(self.owners):
@@ -355,7 +355,7 @@ def land_register(con, register: Register, *, source_path: str, sha256: str) -> 
     ``con`` is an open duckdb connection. Returns row counts per table.
     """
     rows = register_rows(register)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     counts: dict[str, int] = {}
     con.execute("begin transaction")
     try:

@@ -1,9 +1,9 @@
 """Opening the DuckDB warehouse: one writer at a time, UTC session, raw schema present."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 

@@ -6,9 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from orchestration.cli import build_parser, main
+from orchestration.cli import main
 
 SUBCOMMANDS = ["generate", "ingest", "build", "status", "register", "parse", "demo"]
 
@@ -93,7 +94,7 @@ def test_second_writer_gets_a_clear_error(tmp_path):
         good.write_text('{"event_id":"e1"}\n')
         env = {**os.environ, "COMMAND_CENTER_DUCKDB": str(db)}
         exe = Path(sys.executable).parent / "command-center"
-        proc = subprocess.run([str(exe), "ingest", str(good)], capture_output=True, text=True, env=env)
+        proc = subprocess.run([str(exe), "ingest", str(good)], capture_output=True, text=True, env=env, check=False)
         assert proc.returncode == 1
         assert "is in use by another process" in proc.stderr and "Traceback" not in proc.stderr
     finally:
@@ -125,8 +126,9 @@ def test_folder_convention_lands_minimal_logs_of_the_named_workflow(tmp_path, ca
         "R1,refund_issued,2026-11-20T09:30:00Z,billing\n"
     )
     assert main(["ingest", str(folder)]) == 0
-    from orchestration.lib.warehouse import connect
     import os
+
+    from orchestration.lib.warehouse import connect
 
     con = connect(os.environ["COMMAND_CENTER_DUCKDB"], read_only=True)
     rows = con.execute("select workflow_id, run_id, log_format, region from raw.workflow_events").fetchall()
@@ -141,5 +143,5 @@ def test_unexpected_failures_are_one_readable_line(tmp_path, monkeypatch, capsys
     err = capsys.readouterr().err
     assert err.startswith("error: unexpected failure in `command-center status`") and "COMMAND_CENTER_DEBUG" in err
     monkeypatch.setenv("COMMAND_CENTER_DEBUG", "1")
-    with pytest.raises(Exception):
+    with pytest.raises(duckdb.Error):
         main(["status"])

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import csv
-import io
+import itertools
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -32,7 +32,7 @@ from orchestration.lib.register import load_register
 
 REPO = Path(__file__).resolve().parents[2]
 END = date(2026, 11, 21)
-HORIZON = datetime(2026, 11, 21, tzinfo=timezone.utc)
+HORIZON = datetime(2026, 11, 21, tzinfo=UTC)
 FORMATS = ("jsonl", "csv", "parquet")
 NUMBER_FIELDS = {"duration_ms": int, "cost_cents": float, "confidence": float, "severity": int, "attempt": int}
 
@@ -79,7 +79,7 @@ def _parse_ts(value: str) -> datetime | None:
         ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except (ValueError, AttributeError, TypeError):
         return None
-    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _classify(rec: dict | str, seen: set[str], fmt: str) -> str | None:
@@ -267,7 +267,7 @@ def test_no_events_at_or_after_end_date_except_future_defects(register):
     rows = t.select(["event_ts", RAW_COLUMN]).to_pylist()
     late = [r["event_ts"] for r in rows if (ts := _parse_ts(r["event_ts"])) is not None and ts >= HORIZON]
     assert late and all(v.startswith("2099") for v in late)
-    start = datetime(2026, 11, 16, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 16, tzinfo=UTC)
     assert all(ts >= start for r in rows if (ts := _parse_ts(r["event_ts"])) is not None)
 
 
@@ -278,7 +278,7 @@ def test_timestamp_styles_and_time_order(moderate):
     naive = len(ts) - z - offset
     assert z / len(ts) > 0.9 and offset > 0 and naive > 0
     parsed = [_parse_ts(v) for v in ts]
-    in_order = sum(a <= b for a, b in zip(parsed, parsed[1:]))
+    in_order = sum(a <= b for a, b in itertools.pairwise(parsed))
     assert 0.9 < in_order / (len(parsed) - 1) < 1.0  # mostly ordered, a few late arrivals
 
 
