@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -149,7 +150,12 @@ def _line_numbers_sql(table: str, header_lines: int) -> str:
     """
 
 
-def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+def _json_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every top-level key that occurs in the parsed records (JSON Lines: one scan)."""
+    return [r[0] for r in con.execute("select distinct unnest(json_keys(j)) from _cc_json order by 1").fetchall()]
+
+
+def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     _drop_rejects(con)
     try:
         con.execute(
@@ -181,10 +187,10 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     if n_records and not n_objects:
         raise LandingError(path, f"no line of its {n_records} non-blank lines is a JSON object; is it JSON Lines?")
     con.execute(
-        "create temp table _cc_json as select _row, _text::json as j from _cc_records where _problem is null"
+        "create temp table _cc_json as select _row, _problem, (case when _problem is null then _text end)::json as j "
+        "from _cc_records"
     )
-    keys = [r[0] for r in con.execute("select distinct unnest(json_keys(j)) from _cc_json").fetchall()]
-    return keys
+    return None  # JSON Lines has no header: keys differ per line (see _json_keys)
 
 
 def _read_csv_header(path: Path) -> list[str]:
@@ -231,7 +237,8 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         from _cc_rejects group by line"""
     )
     con.execute(
-        "create temp table _cc_json as select _row, _text::json as j from _cc_records where _problem is null"
+        "create temp table _cc_json as select _row, _problem, (case when _problem is null then _text end)::json as j "
+        "from _cc_records"
     )
     return names
 
@@ -261,7 +268,10 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         )
     except duckdb.Error as exc:
         raise LandingError(path, f"cannot be read as Parquet: {exc}") from None
-    con.execute("create temp table _cc_json as select _row, _text::json as j from _cc_records")
+    con.execute(
+        "create temp table _cc_json as select _row, _problem, (case when _problem is null then _text end)::json as j "
+        "from _cc_records"
+    )
     return names
 
 
@@ -280,12 +290,17 @@ def _field_text(key: str) -> str:
     return f"nullif(trim(json_extract_string(j, {_json_pointer(key)})), '')"
 
 
-def _telemetry_projection() -> str:
-    # attributes: an object's JSON text, or a string holding JSON text (CSV, Parquet) as written;
-    # validation checks that it is a JSON object.
-    cols = [f"{_field_text(f)} as {f}" for f in TELEMETRY_FIELDS]
+_TELEMETRY_STRUCTURE = sql_literal(json.dumps({f: "VARCHAR" for f in TELEMETRY_FIELDS}))
+
+
+def _telemetry_projection() -> tuple[str, str]:
+    """(columns, from-clause): every contract field as trimmed text, extracted in one pass per record
+    with json_transform (numbers and booleans as written; attributes as its JSON text, or the JSON
+    text a CSV/Parquet column holds; validation checks that it is an object)."""
+    cols = [f"nullif(trim(s.{f}), '') as {f}" for f in TELEMETRY_FIELDS]
     cols.append("null::varchar as source_event_name")
-    return ", ".join(cols)
+    source = f"(select _row, _problem, json_transform(j, {_TELEMETRY_STRUCTURE}) as s from _cc_json)"
+    return ", ".join(cols), source
 
 
 def _minimal_projection(
@@ -336,7 +351,7 @@ def _minimal_projection(
     projection.append(f"{event_name} as source_event_name")
     # the minimal log's own required fields, checked for presence under their contract names
     projection += [f"{_field_text(mapped[f])} as _min_{f}" for f in MINIMAL_REQUIRED_FIELDS]
-    return ", ".join(projection), [mapped[f] for f in MINIMAL_REQUIRED_FIELDS]
+    return ", ".join(projection), "_cc_json", [mapped[f] for f in MINIMAL_REQUIRED_FIELDS]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -496,9 +511,13 @@ def land_file(
                         path, f"missing required column(s) {', '.join(absent)}; the telemetry contract needs "
                         f"{', '.join(REQUIRED_FIELDS)} (use --log-format minimal for case_id/event_name/timestamp/actor logs)"
                     )
-            projection = _telemetry_projection()
+            projection, source = _telemetry_projection()
         else:
-            projection, needed = _minimal_projection(keys, workflow=workflow, region=region, column_map=column_map)
+            if keys is None:
+                keys = _json_keys(con)
+            projection, source, needed = _minimal_projection(
+                keys, workflow=workflow, region=region, column_map=column_map
+            )
             if fmt != "jsonl":
                 absent = [c for c in needed if c not in keys]
                 if absent:
@@ -508,7 +527,7 @@ def land_file(
                     )
         con.execute("begin transaction")
         in_transaction = True
-        _validate_and_load(con, path, fmt, log_format, projection, redacted, params)
+        _validate_and_load(con, log_format, projection, source, redacted, params)
         counts = con.execute(
             """select count(*) filter (where _reason is null), count(*) filter (where _reason is not null)
                from _cc_checked"""
@@ -547,15 +566,15 @@ def land_file(
     )
 
 
-def _validate_and_load(con, path, fmt, log_format, projection, redacted, params) -> None:
+def _validate_and_load(con, log_format: str, projection: str, source: str, redacted: list[str], params: dict) -> None:
     ts_parse = (
         f"case when regexp_matches(event_ts, {sql_literal(_ISO_TS_PATTERN)}) "
         "then timezone('UTC', try_cast(replace(trim(event_ts), 'z', 'Z') as timestamptz)) end"
     )
     con.execute(
         f"""create temp table _cc_projected as
-        select r._row, r._problem, {projection}
-        from _cc_records r left join _cc_json using (_row)"""
+        select _row, _problem, {projection}
+        from {source}"""
     )
     con.execute(
         f"""create temp table _cc_checked as
