@@ -180,6 +180,8 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         select line, min(csv_line), 'unreadable line: ' || min(error_type || ': ' || error_message)
         from _cc_rejects group by line"""
     )
+    con.execute("drop table _cc_lines")
+    con.execute("drop table _cc_numbered")
     con.execute("delete from _cc_records where _problem = 'blank'")  # blank lines are not records
     n_records, n_objects = con.execute(
         "select count(*), count(*) filter (where _problem is null) from _cc_records"
@@ -236,6 +238,8 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         select line, min(csv_line), 'unreadable CSV record: ' || min(error_type || ': ' || error_message)
         from _cc_rejects group by line"""
     )
+    con.execute("drop table _cc_rows")
+    con.execute("drop table _cc_numbered")
     con.execute(
         "create temp table _cc_json as select _row, _problem, (case when _problem is null then _text end)::json as j "
         "from _cc_records"
@@ -558,7 +562,7 @@ def land_file(
             con.execute("rollback")
         raise
     finally:
-        for t in ("_cc_lines", "_cc_rows", "_cc_numbered", "_cc_records", "_cc_json", "_cc_projected", "_cc_checked"):
+        for t in ("_cc_lines", "_cc_rows", "_cc_numbered", "_cc_records", "_cc_json", "_cc_checked"):
             con.execute(f"drop table if exists {t}")
         _drop_rejects(con)
     return LandingResult(
@@ -571,15 +575,16 @@ def _validate_and_load(con, log_format: str, projection: str, source: str, redac
         f"case when regexp_matches(event_ts, {sql_literal(_ISO_TS_PATTERN)}) "
         "then timezone('UTC', try_cast(replace(trim(event_ts), 'z', 'Z') as timestamptz)) end"
     )
-    con.execute(
-        f"""create temp table _cc_projected as
-        select _row, _problem, {projection}
-        from {source}"""
-    )
+    # One statement from the parsed records to the checked rows (no intermediate table), and the
+    # parsed records dropped right after: peak memory is the records' text plus the checked rows.
     con.execute(
         f"""create temp table _cc_checked as
-        with typed as (
-            select *, lower(event_type) as _event_type, {ts_parse} as _ts from _cc_projected
+        with projected as (
+            select _row, _problem, {projection}
+            from {source}
+        ),
+        typed as (
+            select *, lower(event_type) as _event_type, {ts_parse} as _ts from projected
         ),
         checked as (select *, {_checks_sql(log_format)} from typed),
         first_in_file as (
@@ -602,6 +607,7 @@ def _validate_and_load(con, log_format: str, projection: str, source: str, redac
         from first_in_file f left join earlier x on f._nth = 1 and f.event_id = x.event_id""",
         {k: v for k, v in params.items() if k in ("future_limit",)},
     )
+    con.execute("drop table _cc_json")
     attributes = _redact_json_sql("attributes::json", redacted) if redacted else "attributes::json"
     con.execute(
         f"""insert into raw.workflow_events
