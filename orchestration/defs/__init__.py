@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.dbt import build_dbt_assets, build_dbt_project, dbt_executable, ensure_manifest
+from orchestration.defs.dbt import build_dbt_assets, build_dbt_project, ensure_manifest
 from orchestration.defs.jobs import land_and_build
 from orchestration.defs.landing import raw_workflow_events
 from orchestration.defs.register import governance_register
 from orchestration.defs.resources import LandingResource, WarehouseResource, dbt_cli_resource
+from orchestration.lib.dbt import dbt_executable
 from orchestration.settings import Settings, get_settings, prepare_environment
 
 

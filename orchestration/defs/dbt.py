@@ -23,7 +23,6 @@ project's files (`ensure_manifest`).
 
 import os
 import re
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +42,7 @@ from dagster_dbt.dbt_project import using_dagster_dev
 from orchestration.defs.landing import RAW_WORKFLOW_EVENTS_KEY
 from orchestration.defs.register import GOVERNANCE_REGISTER_KEY
 from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.lib.dbt import dbt_executable
 from orchestration.settings import Settings
 
 #: dbt source name -> the Dagster asset that lands all of that source's tables.
@@ -66,16 +66,6 @@ _PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".md", ".csv", ".py"}
 # --------------------------------------------------------------------------------------------------
 # The project and its manifest
 # --------------------------------------------------------------------------------------------------
-
-
-def dbt_executable() -> str:
-    """The dbt of this interpreter's environment (``.venv/bin/dbt``), else ``dbt`` from PATH.
-
-    ``.venv/bin/dagster dev`` does not put ``.venv/bin`` on PATH, and dagster-dbt looks dbt up on
-    PATH by default.
-    """
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.is_file() else "dbt"
 
 
 def build_dbt_project(settings: Settings) -> DbtProject:

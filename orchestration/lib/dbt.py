@@ -29,7 +29,10 @@ def dbt_args(settings: Settings, command: list[str]) -> list[str]:
 
 
 def dbt_executable() -> str:
-    """The dbt console script of this environment (beside the running interpreter)."""
+    """The dbt console script of this environment (beside the running interpreter), else dbt on PATH.
+
+    ``.venv/bin/dagster dev`` does not put ``.venv/bin`` on PATH, so PATH alone is not enough.
+    """
     candidate = Path(sys.executable).parent / "dbt"
     if candidate.exists():
         return str(candidate)

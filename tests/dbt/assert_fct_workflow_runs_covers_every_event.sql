@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_workflow_runs'}}}) }}
 {#- Completeness across layers: every (workflow_id, run_id) in the staged events is exactly one
     run in fct_workflow_runs, carrying all of its events - no run dropped, none invented, no
     fan-out from the joins. -#}

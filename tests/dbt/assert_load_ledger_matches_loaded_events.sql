@@ -1,4 +1,4 @@
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'stg_command_center__workflow_events'}}}) }}
 {#- Every load's rows_loaded in the ledger equals the events that carry its load_id. Landing
     writes both in one transaction, so a difference means events were deleted or inserted
     around the landing. A warning, not an error: a future retention job (telemetry.retention_days)

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'agg_workflow_weekly'}}}) }}
 {#- The daily and weekly aggregates add up to fct_workflow_runs: every run is started once, every
     ended run ends once, and cost is not lost or double-counted by the period attribution or the
     spine. (Percentiles are checked by unit tests: they do not add.) -#}
