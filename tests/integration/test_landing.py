@@ -373,3 +373,18 @@ def test_minimal_log_odd_column_names_and_same_instant_other_spelling(tmp_path, 
     assert (r.rows_loaded, r.quarantine_reasons) == (1, {"duplicate_event_id_in_file": 1})
     attributes = con.execute("select attributes from raw.workflow_events").fetchone()[0]
     assert json.loads(attributes) == {'we"ird': "1", "x.y": "2", "$a": "3", "a/b": "4"}
+
+
+def test_byte_order_mark_and_crlf_line_endings(tmp_path, con, register):
+    """Files saved by Windows tools: a UTF-8 BOM and CRLF endings are not defects."""
+    jsonl = tmp_path / "win.jsonl"
+    jsonl.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(json.dumps(event(i)).encode() for i in (1, 2)) + b"\r\n")
+    csv_path = tmp_path / "win.csv"
+    csv_path.write_bytes(
+        b"\xef\xbb\xbfevent_id,workflow_id,run_id,event_type,event_ts,region\r\n"
+        b"c1,fulfillment_v2,r1,run_started,2026-11-20T10:00:00Z,us-east-1\r\n"
+    )
+    assert land(con, jsonl, register).rows_loaded == 2
+    assert land(con, csv_path, register).rows_loaded == 1
+    assert con.execute("select count(*) from raw.quarantine").fetchone()[0] == 0
+    assert con.execute("select max(length(region)) from raw.workflow_events").fetchone()[0] == len("us-east-1")
