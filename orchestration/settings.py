@@ -26,7 +26,7 @@ concurrency:
     default_limit: 1
 """
 
-_TELEMETRY_OFF = {
+TELEMETRY_OFF = {
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     "DO_NOT_TRACK": "1",
     "GX_ANALYTICS_ENABLED": "False",
@@ -36,7 +36,7 @@ _TELEMETRY_OFF = {
 
 def disable_telemetry() -> None:
     """Switch off dbt, Dagster and great-expectations usage telemetry for this process and children."""
-    for key, value in _TELEMETRY_OFF.items():
+    for key, value in TELEMETRY_OFF.items():
         os.environ.setdefault(key, value)
 
 

@@ -3,14 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.settings import REPO_ROOT, Settings, get_settings
-
-_TELEMETRY_OFF = {
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    "DO_NOT_TRACK": "1",
-    "GX_ANALYTICS_ENABLED": "False",
-    "DAGSTER_DISABLE_TELEMETRY": "1",
-}
+from orchestration.settings import DAGSTER_YAML, REPO_ROOT, TELEMETRY_OFF, Settings, get_settings
 
 
 @pytest.fixture
@@ -27,9 +20,9 @@ def command_center_env(tmp_path, monkeypatch) -> Settings:
     monkeypatch.setenv("COMMAND_CENTER_DBT_TARGET", "duckdb")
     monkeypatch.delenv("COMMAND_CENTER_REGISTER", raising=False)
     monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
-    for key, value in _TELEMETRY_OFF.items():
+    for key, value in TELEMETRY_OFF.items():
         monkeypatch.setenv(key, value)
     (tmp_path / "landing").mkdir()
     (tmp_path / "dagster_home").mkdir()
-    (tmp_path / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    (tmp_path / "dagster_home" / "dagster.yaml").write_text(DAGSTER_YAML)
     return get_settings()
