@@ -31,10 +31,30 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: The cycle-time SLO is stated as a p90, so its objective is fixed: 90% of runs within it.
+CYCLE_TIME_OBJECTIVE_PCT = 90.0
+
+
+class SloObjectives(_Strict):
+    """Objectives (share of good events, in percent) of the SLIs in fct_slo_weekly_snapshot."""
+
+    first_touch_within_slo_pct: float | None = Field(default=None, gt=0, le=100)
+    resolution_within_slo_pct: float | None = Field(default=None, gt=0, le=100)
+    run_success_pct: float | None = Field(default=None, gt=0, le=100)
+
+
+class DefaultSloObjectives(SloObjectives):
+    first_touch_within_slo_pct: float = Field(default=95.0, gt=0, le=100)
+    resolution_within_slo_pct: float = Field(default=90.0, gt=0, le=100)
+    run_success_pct: float = Field(default=97.0, gt=0, le=100)
+
+
 class Sla(_Strict):
     cycle_time_p90_hours: float = Field(gt=0)
     exception_first_touch_minutes: float = Field(gt=0)
     exception_resolution_hours: float = Field(gt=0)
+    #: Per-workflow overrides of the register's slo_objectives.
+    objectives: SloObjectives = Field(default_factory=SloObjectives)
 
 
 class ExceptionBudget(_Strict):
@@ -158,6 +178,25 @@ class AgingAlerts(_Strict):
         return {int(k[3]): float(m) for k, m in self.thresholds.items()}
 
 
+class CostModel(_Strict):
+    """Prices human handling time: an hourly labor rate per owner team, else the default rate."""
+
+    currency: str = Field(default="USD", min_length=3, max_length=3)
+    default_labor_rate_per_hour: float = Field(gt=0)
+    labor_rates_per_hour: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("labor_rates_per_hour")
+    @classmethod
+    def _positive_rates(cls, v: dict[str, float]) -> dict[str, float]:
+        for team, rate in v.items():
+            if rate is None or rate <= 0:
+                raise ValueError(f"rate of team {team!r} must be greater than 0")
+        return v
+
+    def rate_for(self, team: str) -> float:
+        return float(self.labor_rates_per_hour.get(team, self.default_labor_rate_per_hour))
+
+
 class Register(_Strict):
     # The register tolerates sections this version does not use (approvals, integrations).
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -169,6 +208,8 @@ class Register(_Strict):
     telemetry: Telemetry = Field(default_factory=Telemetry)
     exceptions: Exceptions
     aging_alerts: AgingAlerts
+    slo_objectives: DefaultSloObjectives = Field(default_factory=DefaultSloObjectives)
+    cost_model: CostModel
 
     @field_validator("version", mode="before")
     @classmethod
@@ -201,6 +242,13 @@ class Register(_Strict):
                 errors.append(
                     f"exceptions.classes[{i}].sev: severity {cls_.sev} has no aging_alerts.thresholds.sev{cls_.sev}_minutes"
                 )
+        teams = {o.team for o in self.owners}
+        for team in self.cost_model.labor_rates_per_hour:
+            if team not in teams:
+                errors.append(
+                    f"cost_model.labor_rates_per_hour.{team}: unknown owner team {team!r} "
+                    f"(owner teams: {', '.join(sorted(teams))})"
+                )
         role_names = {r.name for r in self.rbac.roles}
         for i, a in enumerate(self.rbac.assignments):
             if a.role not in role_names:
@@ -211,6 +259,11 @@ class Register(_Strict):
         if errors:
             raise ValueError("\n".join(errors))
         return self
+
+    def objective_pct(self, owner: WorkflowOwner, name: str) -> float:
+        """The workflow's objective for an SLI: its own sla.objectives entry, else the register default."""
+        value = getattr(owner.sla.objectives, name)
+        return float(value if value is not None else getattr(self.slo_objectives, name))
 
     def workflow(self, workflow_id: str) -> WorkflowOwner | None:
         return next((o for o in self.owners if o.workflow_id == workflow_id), None)
@@ -246,7 +299,7 @@ def _format_errors(exc: ValidationError) -> list[str]:
         for old, new in _PYDANTIC_PHRASES:
             msg = msg.replace(old, new)
         loc = _format_loc(tuple(err["loc"]))
-        if not loc and "\n" in msg or msg.startswith(("owners[", "exceptions.", "rbac.")):
+        if not loc and "\n" in msg or msg.startswith(("owners[", "exceptions.", "rbac.", "cost_model.")):
             # cross-field rules already carry their own paths, one per line
             lines.extend(line for line in msg.splitlines() if line)
         else:
@@ -293,7 +346,12 @@ GOVERNANCE_TABLES: dict[str, str] = {
     "workflow_regions": "workflow_id varchar not null, region varchar not null",
     "slo_targets": """workflow_id varchar not null primary key, cycle_time_p90_hours double not null,
         exception_first_touch_minutes double not null, exception_resolution_hours double not null,
-        exception_budget_monthly_rate_pct double not null, breach_action varchar not null""",
+        exception_budget_monthly_rate_pct double not null, breach_action varchar not null,
+        cycle_time_objective_pct double not null, first_touch_objective_pct double not null,
+        resolution_objective_pct double not null, run_success_objective_pct double not null""",
+    "labor_rates": """owner_team varchar not null primary key, hourly_rate double not null, currency varchar not null,
+        is_default_rate boolean not null""",
+    "cost_model": "currency varchar not null, default_labor_rate_per_hour double not null",
     "owners": """owner varchar not null primary key, owner_team varchar, is_service_owner boolean not null,
         is_route_target boolean not null, workflows_owned integer not null""",
     "exception_classes": """exception_class varchar not null primary key, route_to varchar not null,
@@ -329,9 +387,19 @@ def register_rows(register: Register) -> dict[str, list[tuple]]:
                 o.sla.exception_resolution_hours,
                 o.exception_budget.monthly_rate_pct,
                 o.exception_budget.breach_action,
+                CYCLE_TIME_OBJECTIVE_PCT,
+                register.objective_pct(o, "first_touch_within_slo_pct"),
+                register.objective_pct(o, "resolution_within_slo_pct"),
+                register.objective_pct(o, "run_success_pct"),
             )
             for o in register.owners
         ],
+        "labor_rates": [
+            (team, register.cost_model.rate_for(team), register.cost_model.currency,
+             team not in register.cost_model.labor_rates_per_hour)
+            for team in sorted({o.team for o in register.owners})
+        ],
+        "cost_model": [(register.cost_model.currency, register.cost_model.default_labor_rate_per_hour)],
         "owners": [(k, v["team"], v["svc"], v["route"], v["n"]) for k, v in sorted(owners.items())],
         "exception_classes": [
             (c.code, c.route_to, c.sev, c.snooze_policy_minutes) for c in register.exceptions.classes

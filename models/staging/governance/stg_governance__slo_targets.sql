@@ -21,7 +21,12 @@ renamed as (
         exception_resolution_hours * 3600.0 as exception_resolution_slo_seconds,
 
         exception_budget_monthly_rate_pct,
-        breach_action
+        breach_action,
+
+        cycle_time_objective_pct,
+        first_touch_objective_pct,
+        resolution_objective_pct,
+        run_success_objective_pct
 
     from source
 
