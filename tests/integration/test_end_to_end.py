@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from orchestration.cli import main
+from orchestration.lib.register import load_register
 from orchestration.lib.warehouse import connect
+from orchestration.settings import REPO_ROOT
 
 END = date(2026, 11, 23)
 
@@ -119,6 +121,61 @@ def test_unregistered_and_minimal_runs(built):
            from marts.fct_workflow_runs where workflow_id = 'order_to_ship'"""
     ).fetchone()
     assert minimal[0] > 0 and minimal[0] == minimal[1] == minimal[2]
+
+
+def test_exception_clocks_match_raw_events_and_the_register(built):
+    """fct_exceptions against plain SQL over raw events plus the register read in Python."""
+    register = load_register(REPO_ROOT / "command_center.yml")
+    snooze = [(c.code, c.snooze_policy_minutes * 60.0, c.route_to) for c in register.exceptions.classes]
+    slo = [(o.workflow_id, o.sla.exception_first_touch_minutes * 60.0, o.sla.exception_resolution_hours * 3600.0)
+           for o in register.owners]
+    con = connect(built, read_only=True)
+    con.execute("create temp table snooze (exception_class varchar, snooze_s double, route_to varchar)")
+    con.executemany("insert into snooze values (?, ?, ?)", snooze)
+    con.execute("create temp table slo (workflow_id varchar, ft_s double, res_s double)")
+    con.executemany("insert into slo values (?, ?, ?)", slo)
+    as_of = con.execute("select max(event_ts) from raw.workflow_events").fetchone()[0]
+    expected = con.execute(
+        """
+        with e as (
+            select exception_id,
+                   arg_min(workflow_id, event_ts) filter (where event_type = 'exception_raised') as workflow_id,
+                   arg_min(exception_class, event_ts) filter (where event_type = 'exception_raised') as exception_class,
+                   min(event_ts) filter (where event_type = 'exception_raised') as raised,
+                   min(event_ts) filter (where event_type = 'exception_acknowledged') as acked,
+                   min(event_ts) filter (where event_type = 'exception_resolved') as resolved
+            from raw.workflow_events where exception_id is not null group by 1
+        )
+        select e.exception_id,
+               greatest(epoch(e.acked - e.raised) - coalesce(s.snooze_s, 0), 0) as ttft,
+               epoch(e.resolved - e.raised) as ttr,
+               case when e.resolved is null then epoch(?::timestamp - e.raised) end as age,
+               coalesce(greatest(epoch(e.acked - e.raised) - coalesce(s.snooze_s, 0), 0),
+                        greatest(epoch(?::timestamp - e.raised) - coalesce(s.snooze_s, 0), 0)) > slo.ft_s as ft_breach,
+               coalesce(epoch(e.resolved - e.raised), epoch(?::timestamp - e.raised)) > slo.res_s as res_breach,
+               coalesce(s.route_to, w.service_owner, 'unassigned') as routed
+        from e left join snooze s using (exception_class) left join slo using (workflow_id)
+        left join governance.workflows w using (workflow_id)
+        where e.raised is not null
+        order by 1
+        """,
+        [as_of, as_of, as_of],
+    ).fetchall()
+    actual = con.execute(
+        """select exception_id, time_to_first_touch_seconds, time_to_resolution_seconds, age_seconds,
+                  first_touch_breached, resolution_breached, routed_owner
+           from marts.fct_exceptions where has_raised_event order by 1"""
+    ).fetchall()
+    assert len(expected) > 20
+    assert len(actual) == len(expected)
+    for exp, act in zip(expected, actual, strict=True):
+        assert act[0] == exp[0]
+        for a, b in zip(act[1:4], exp[1:4], strict=True):
+            assert (a is None and b is None) or a == pytest.approx(b, abs=1e-3), (exp, act)
+        assert act[4:] == exp[4:], (exp, act)
+    # every exception id in the raw events is one fact row
+    ids = con.execute("select count(distinct exception_id) from raw.workflow_events").fetchone()[0]
+    assert con.execute("select count(*) from marts.fct_exceptions").fetchone()[0] == ids
 
 
 def test_status_reports_loads_quarantine_and_marts(built, capsys, monkeypatch):

@@ -63,6 +63,17 @@ def test_the_shipped_register_is_valid():
         (lambda d: d["aging_alerts"]["thresholds"].__setitem__("severe_minutes", 10),
          "aging_alerts.thresholds: key 'severe_minutes' must look like sevN_minutes"),
         (lambda d: d.pop("exceptions"), "exceptions: is required"),
+        (lambda d: d.pop("cost_model"), "cost_model: is required"),
+        (lambda d: d["cost_model"].__setitem__("default_labor_rate_per_hour", 0),
+         "cost_model.default_labor_rate_per_hour: must be greater than 0"),
+        (lambda d: d["cost_model"]["labor_rates_per_hour"].__setitem__("fin-ops", -3),
+         "cost_model.labor_rates_per_hour: rate of team 'fin-ops' must be greater than 0"),
+        (lambda d: d["slo_objectives"].__setitem__("run_success_pct", 120),
+         "slo_objectives.run_success_pct: must be less than or equal to 100"),
+        (lambda d: d["owners"][0]["sla"].__setitem__("objectives", {"first_touch_within_slo_pct": 0}),
+         "owners[0].sla.objectives.first_touch_within_slo_pct: must be greater than 0"),
+        (lambda d: d["owners"][0]["sla"].__setitem__("objectives", {"uptime_pct": 99}),
+         "owners[0].sla.objectives.uptime_pct: is not a known field"),
     ],
 )
 def test_field_rules_name_path_and_rule(base, mutate, expected):
@@ -87,6 +98,8 @@ def test_field_rules_name_path_and_rule(base, mutate, expected):
          "rbac.assignments[0].role: unknown role 'superuser'"),
         (lambda d: d["rbac"]["assignments"][0].__setitem__("scope", ["no_such_workflow"]),
          "rbac.assignments[0].scope[0]: unknown workflow 'no_such_workflow'"),
+        (lambda d: d["cost_model"]["labor_rates_per_hour"].__setitem__("fin-opps", 60),
+         "cost_model.labor_rates_per_hour.fin-opps: unknown owner team 'fin-opps'"),
     ],
 )
 def test_cross_field_rules(base, mutate, expected):
@@ -141,3 +154,22 @@ def test_register_rows_route_targets_become_owners():
     assert owners["platform-automation@company.com"][3] is True  # route target only
     assert owners["platform-automation@company.com"][2] is False
     assert owners["fin-ops@company.com"][4] == 2  # owns two workflows
+
+
+def test_slo_objectives_default_and_per_workflow_override():
+    register = load_register(REGISTER_PATH)
+    rows = {r[0]: r for r in register_rows(register)["slo_targets"]}
+    # columns 6..9: cycle-time (always 90), first touch, resolution, run success objectives
+    assert rows["fulfillment_v2"][6:] == (90.0, 95.0, 90.0, 97.0)
+    # supplier_onboarding_v1 overrides run_success_pct only
+    assert rows["supplier_onboarding_v1"][6:] == (90.0, 95.0, 90.0, 95.0)
+
+
+def test_labor_rates_per_team_with_default(base):
+    data = copy.deepcopy(base)
+    del data["cost_model"]["labor_rates_per_hour"]["integrations"]
+    rows = register_rows(parse_register(data))
+    rates = {r[0]: r for r in rows["labor_rates"]}
+    assert rates["fin-ops"] == ("fin-ops", 62.0, "USD", False)
+    assert rates["integrations"] == ("integrations", 55.0, "USD", True)  # falls back to the default
+    assert rows["cost_model"] == [("USD", 55.0)]

@@ -1,0 +1,110 @@
+"""The register drives the marts: change a target in command_center.yml, rebuild, and the verdicts move.
+
+One small generated data set is landed and built once with the shipped register. Each test copies
+that warehouse, edits a copy of the register, runs the real `command-center build` (which re-lands
+the register and runs `dbt build`), and compares the marts before and after.
+"""
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from orchestration.cli import main
+from orchestration.lib.warehouse import connect
+from orchestration.settings import REPO_ROOT
+
+END = date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("register_drives")
+    mp = pytest.MonkeyPatch()
+    db = tmp / "cc.duckdb"
+    mp.setenv("COMMAND_CENTER_DUCKDB", str(db))
+    mp.setenv("COMMAND_CENTER_LANDING_DIR", str(tmp / "landing"))
+    mp.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
+    mp.delenv("COMMAND_CENTER_REGISTER", raising=False)
+    events = tmp / "events.parquet"
+    assert main(["generate", "--days", "21", "--runs-per-day", "5", "--seed", "11", "--end-date", END.isoformat(),
+                 "--out", str(events)]) == 0
+    assert main(["ingest", str(events)]) == 0
+    assert main(["build"]) == 0
+    mp.undo()
+    return db
+
+
+def _rebuild_with(baseline: Path, tmp_path: Path, monkeypatch, edit) -> Path:
+    """Copy the warehouse, apply ``edit`` to a copy of the shipped register, rebuild; return the copy."""
+    db = tmp_path / "cc.duckdb"
+    shutil.copy(baseline, db)
+    register = yaml.safe_load((REPO_ROOT / "command_center.yml").read_text())
+    edit(register)
+    path = tmp_path / "command_center.yml"
+    path.write_text(yaml.safe_dump(register, sort_keys=False))
+    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(db))
+    monkeypatch.setenv("COMMAND_CENTER_REGISTER", str(path))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    assert main(["build"]) == 0
+    return db
+
+
+def _owner(register: dict, workflow_id: str) -> dict:
+    return next(o for o in register["owners"] if o["workflow_id"] == workflow_id)
+
+
+def _scalar(db: Path, sql: str):
+    con = connect(db, read_only=True)
+    try:
+        return con.execute(sql).fetchone()
+    finally:
+        con.close()
+
+
+def test_loosening_exception_slos_clears_breaches(baseline, tmp_path, monkeypatch):
+    count_breaches = """
+        select count(*) filter (where first_touch_breached), count(*) filter (where resolution_breached),
+               max(first_touch_target_seconds), max(resolution_target_seconds)
+        from marts.fct_exceptions where workflow_id = 'fulfillment_v2'"""
+    before = _scalar(baseline, count_breaches)
+    assert before[0] > 0 and before[1] > 0, "the generated data should breach fulfillment's exception SLOs"
+    assert before[2:] == (30 * 60.0, 4 * 3600.0)
+
+    def loosen(register):
+        sla = _owner(register, "fulfillment_v2")["sla"]
+        sla["exception_first_touch_minutes"] = 100_000
+        sla["exception_resolution_hours"] = 10_000
+
+    after = _scalar(_rebuild_with(baseline, tmp_path, monkeypatch, loosen), count_breaches)
+    assert after == (0, 0, 100_000 * 60.0, 10_000 * 3600.0)
+
+
+def test_tightening_the_cycle_time_slo_moves_run_verdicts(baseline, tmp_path, monkeypatch):
+    within = """select count(*) filter (where within_slo), count(*) filter (where not within_slo)
+                from marts.fct_workflow_runs where workflow_id = 'invoice_posting_v1'"""
+    before = _scalar(baseline, within)
+    assert before[0] > 0
+
+    def tighten(register):
+        _owner(register, "invoice_posting_v1")["sla"]["cycle_time_p90_hours"] = 0.001  # 3.6 seconds
+
+    after = _scalar(_rebuild_with(baseline, tmp_path, monkeypatch, tighten), within)
+    assert after == (0, before[0] + before[1])
+
+
+def test_rerouting_an_exception_class_changes_the_routed_owner(baseline, tmp_path, monkeypatch):
+    routed = """select count(*) filter (where routed_owner = 'night-desk@company.com'),
+                       count(*) filter (where exception_class = 'POLICY')
+                from marts.fct_exceptions"""
+    before = _scalar(baseline, routed)
+    assert before[0] == 0 and before[1] > 0
+
+    def reroute(register):
+        next(c for c in register["exceptions"]["classes"] if c["code"] == "POLICY")["route_to"] = "night-desk@company.com"
+
+    after = _scalar(_rebuild_with(baseline, tmp_path, monkeypatch, reroute), routed)
+    assert after[0] == after[1] == before[1]
