@@ -17,6 +17,18 @@ week_spine as (
 
 ),
 
+month_bounds as (
+
+    select cast('2026-01-01' as date) as first_month, cast('2026-03-01' as date) as last_month
+
+),
+
+month_spine as (
+
+    {{ period_spine('month_bounds', 'first_month', 'last_month', 'month', 'month_start') }}
+
+),
+
 percentiles as (
 
     select
@@ -72,6 +84,17 @@ checks as (
     union all
     select 'period_spine: weeks step by 7 days',
         (select max(week_start) from week_spine) = cast('2026-11-30' as date)
+    union all
+    select 'period_spine: months 2026-01 .. 2026-03 are three', (select count(*) from month_spine) = 3
+    union all
+    select 'period_spine: months step to the 1st across February',
+        (select max(month_start) from month_spine) = cast('2026-03-01' as date)
+    union all
+    select 'timestamp_add_seconds: snooze + target crosses midnight into the next ISO week',
+        {{ timestamp_add_seconds("cast('2026-11-22 23:20:00' as timestamp)", '2700.0') }} = cast('2026-11-23 00:05:00' as timestamp)
+    union all
+    select 'timestamp_add_seconds: fractional seconds',
+        {{ timestamp_add_seconds("cast('2026-11-22 23:59:59' as timestamp)", '0.5') }} = cast('2026-11-22 23:59:59.5' as timestamp)
 
 )
 
