@@ -23,7 +23,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
 
 def _is_number(text: str) -> bool:
     try:
-        float(text.rstrip("%h"))
+        float(text.rstrip("%h").replace(",", ""))
         return True
     except ValueError:
         return False
@@ -103,6 +103,7 @@ def demo_summary(settings: Settings) -> str:
         ledger = con.execute(
             "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from raw.load_ledger"
         ).fetchone()
+        governance = _governance_sections(con, week)
     finally:
         con.close()
     table = format_table(
@@ -116,6 +117,7 @@ def demo_summary(settings: Settings) -> str:
             "",
             table,
             "",
+            *governance,
             f"Landed {ledger[0]} file(s): {ledger[1]} rows read = {ledger[2]} loaded + {ledger[3]} quarantined.",
             f"DuckDB warehouse: {settings.duckdb_path}",
             f"  query it:   .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.duckdb_path}', "
@@ -123,6 +125,72 @@ def demo_summary(settings: Settings) -> str:
             "  Dagster UI: make dagster   (then open http://localhost:3000)",
         ]
     )
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    days, rest = divmod(int(seconds), 86400)
+    return f"{days}d {rest // 3600}h" if days else f"{rest // 3600}h {rest % 3600 // 60:02d}m"
+
+
+def _money(value: float | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def _governance_sections(con, week) -> list[str]:
+    """The demo summary's exception, budget and cost sections (lines, each section ends with a blank)."""
+    lines: list[str] = []
+    oldest = con.execute(
+        """select exception_id, workflow_id, coalesce(exception_class, 'UNKNOWN'), 'sev' || coalesce(cast(severity as varchar), '?'),
+                  routed_owner, age_seconds, case when first_touch_at is null then 'no' else 'yes' end,
+                  case when resolution_breached then 'yes' when resolution_breached = false then 'no' else '' end
+           from marts.fct_exceptions where is_open
+           order by raised_at, exception_id limit 5"""
+    ).fetchall()
+    as_of = con.execute("select as_of_ts from intermediate.int_as_of").fetchone()[0]
+    lines += [
+        f"Top 5 oldest open exceptions (as of {as_of:%Y-%m-%d %H:%M} UTC; routed owner = who must act):",
+        format_table(
+            ["exception", "workflow", "class", "sev", "routed owner", "age", "touched", "over SLO"],
+            [(e, w, c, sv, o, _age(a), t, b) for e, w, c, sv, o, a, t, b in oldest],
+        ) if oldest else "  none open",
+        "",
+    ]
+    budget = con.execute(
+        """select workflow_id, runs_started, exception_rate_pct, budget_rate_pct, budget_consumed_pct,
+                  budget_status, case when budget_status = 'ok' then '' else breach_action end
+           from marts.agg_exception_budget_monthly
+           where is_current_month and is_registered_workflow order by workflow_id"""
+    ).fetchall()
+    month = con.execute("select max(month_start) from marts.agg_exception_budget_monthly where is_current_month").fetchone()[0]
+    lines += [
+        f"Exception budget, month to date ({month:%Y-%m}; rate = runs with an exception / runs started):",
+        format_table(
+            ["workflow", "runs", "exception rate", "budget", "consumed", "status", "action"],
+            [(w, n, _pct(r / 100 if r is not None else None), _pct(b / 100), _pct(c / 100 if c is not None else None), st, a)
+             for w, n, r, b, c, st, a in budget],
+        ),
+        "",
+    ]
+    cost = con.execute(
+        """select owner_team, max(currency), sum(completed_runs), sum(compute_cost), sum(labor_cost), sum(total_cost)
+           from marts.agg_cost_to_serve_weekly
+           where grain = 'owner_team_region' and week_start = ?
+           group by owner_team order by owner_team""",
+        [week],
+    ).fetchall()
+    currency = cost[0][1] if cost else ""
+    lines += [
+        f"Cost to serve, week of {week}, in {currency} (compute + human labor at the register's team rates):",
+        format_table(
+            ["owner team", "completed runs", "compute", "labor", "total", "per completed run"],
+            [(t, n, _money(c), _money(lab), _money(tot), _money(tot / n if n else None))
+             for t, _cur, n, c, lab, tot in cost],
+        ),
+        "",
+    ]
+    return lines
 
 
 def status_report(settings: Settings) -> str:

@@ -208,6 +208,8 @@ def test_demo_prints_summary_and_starts_fresh_each_time(tmp_path, capsys, monkey
     for column in ("runs completed", "p50 cycle", "p90 cycle", "within SLO", "rows quarantined"):
         assert column in out
     assert "fulfillment_v2" in out and str(tmp_path / "demo.duckdb") in out and "make dagster" in out
+    for section in ("Top 5 oldest open exceptions", "Exception budget, month to date", "Cost to serve, week of"):
+        assert section in out
     con = connect(tmp_path / "demo.duckdb", read_only=True)
     assert con.execute("select count(*) from raw.load_ledger").fetchone()[0] == 2
     assert con.execute("select max(event_ts) < '2026-11-23' and min(event_ts) >= '2026-11-13' "

@@ -108,3 +108,23 @@ def test_rerouting_an_exception_class_changes_the_routed_owner(baseline, tmp_pat
 
     after = _scalar(_rebuild_with(baseline, tmp_path, monkeypatch, reroute), routed)
     assert after[0] == after[1] == before[1]
+
+
+def test_budget_and_labor_rate_edits_move_budget_status_and_cost(baseline, tmp_path, monkeypatch):
+    budget = """select count(*) filter (where is_breached), count(*), max(budget_rate_pct)
+                from marts.agg_exception_budget_monthly where workflow_id = 'inventory_sync_v1'"""
+    labor = """select sum(labor_hours), sum(labor_cost) from marts.agg_cost_to_serve_weekly
+               where grain = 'workflow' and owner_team = 'fin-ops'"""
+    before_budget, before_labor = _scalar(baseline, budget), _scalar(baseline, labor)
+    assert before_budget[0] > 0, "inventory sync should overspend its 4% budget in the generated data"
+    assert before_labor[0] > 0 and before_labor[1] == pytest.approx(before_labor[0] * 62.0)
+
+    def edit(register):
+        _owner(register, "inventory_sync_v1")["exception_budget"]["monthly_rate_pct"] = 100.0
+        register["cost_model"]["labor_rates_per_hour"]["fin-ops"] = 124.0
+
+    db = _rebuild_with(baseline, tmp_path, monkeypatch, edit)
+    assert _scalar(db, budget) == (0, before_budget[1], 100.0)
+    after_labor = _scalar(db, labor)
+    assert after_labor[0] == pytest.approx(before_labor[0])  # the same hours...
+    assert after_labor[1] == pytest.approx(before_labor[1] * 2)  # ...at twice the rate
