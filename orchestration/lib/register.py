@@ -62,6 +62,13 @@ class ExceptionBudget(_Strict):
     breach_action: str = Field(min_length=1)
 
 
+class LogChecks(_Strict):
+    """Per-workflow overrides of the telemetry section's log-completeness thresholds."""
+
+    freshness_threshold_hours: float | None = Field(default=None, gt=0)
+    volume_min_share_of_median_pct: float | None = Field(default=None, ge=0, le=100)
+
+
 class WorkflowOwner(_Strict):
     workflow_id: str = Field(min_length=1, max_length=256)
     name: str | None = None
@@ -71,6 +78,7 @@ class WorkflowOwner(_Strict):
     regions: list[str] = Field(min_length=1)
     sla: Sla
     exception_budget: ExceptionBudget
+    log_checks: LogChecks = Field(default_factory=LogChecks)
 
     @field_validator("workflow_id")
     @classmethod
@@ -147,6 +155,12 @@ class Telemetry(_Strict):
     sink: str | None = None
     event_schema: list[str] = Field(default_factory=list)
     retention_days: int = Field(default=400, gt=0)
+    #: Log-completeness guards (per workflow overridable under owners[].log_checks):
+    #: the newest event of an active workflow must be younger than this many hours...
+    freshness_threshold_hours: float = Field(default=26.0, gt=0)
+    #: ...and its daily event count must not fall below this share of its trailing 7-day median.
+    volume_min_share_of_median_pct: float = Field(default=50.0, ge=0, le=100)
+
 
 
 class ExceptionClass(_Strict):
@@ -265,6 +279,11 @@ class Register(_Strict):
         value = getattr(owner.sla.objectives, name)
         return float(value if value is not None else getattr(self.slo_objectives, name))
 
+    def log_check_threshold(self, owner: WorkflowOwner, name: str) -> float:
+        """The workflow's log-completeness threshold: its log_checks entry, else the telemetry default."""
+        value = getattr(owner.log_checks, name)
+        return float(value if value is not None else getattr(self.telemetry, name))
+
     def workflow(self, workflow_id: str) -> WorkflowOwner | None:
         return next((o for o in self.owners if o.workflow_id == workflow_id), None)
 
@@ -348,7 +367,8 @@ GOVERNANCE_TABLES: dict[str, str] = {
         exception_first_touch_minutes double not null, exception_resolution_hours double not null,
         exception_budget_monthly_rate_pct double not null, breach_action varchar not null,
         cycle_time_objective_pct double not null, first_touch_objective_pct double not null,
-        resolution_objective_pct double not null, run_success_objective_pct double not null""",
+        resolution_objective_pct double not null, run_success_objective_pct double not null,
+        freshness_threshold_hours double not null, volume_min_share_of_median_pct double not null""",
     "labor_rates": """owner_team varchar not null primary key, hourly_rate double not null, currency varchar not null,
         is_default_rate boolean not null""",
     "cost_model": "currency varchar not null, default_labor_rate_per_hour double not null",
@@ -391,6 +411,8 @@ def register_rows(register: Register) -> dict[str, list[tuple]]:
                 register.objective_pct(o, "first_touch_within_slo_pct"),
                 register.objective_pct(o, "resolution_within_slo_pct"),
                 register.objective_pct(o, "run_success_pct"),
+                register.log_check_threshold(o, "freshness_threshold_hours"),
+                register.log_check_threshold(o, "volume_min_share_of_median_pct"),
             )
             for o in register.owners
         ],

@@ -160,9 +160,15 @@ def test_slo_objectives_default_and_per_workflow_override():
     register = load_register(REGISTER_PATH)
     rows = {r[0]: r for r in register_rows(register)["slo_targets"]}
     # columns 6..9: cycle-time (always 90), first touch, resolution, run success objectives
-    assert rows["fulfillment_v2"][6:] == (90.0, 95.0, 90.0, 97.0)
+    assert rows["fulfillment_v2"][6:10] == (90.0, 95.0, 90.0, 97.0)
     # supplier_onboarding_v1 overrides run_success_pct only
-    assert rows["supplier_onboarding_v1"][6:] == (90.0, 95.0, 90.0, 95.0)
+    assert rows["supplier_onboarding_v1"][6:10] == (90.0, 95.0, 90.0, 95.0)
+
+
+def test_log_check_thresholds_default_and_per_workflow_override():
+    rows = {r[0]: r for r in register_rows(load_register(REGISTER_PATH))["slo_targets"]}
+    assert rows["fulfillment_v2"][10:] == (26.0, 50.0)  # telemetry defaults
+    assert rows["supplier_onboarding_v1"][10:] == (72.0, 20.0)  # owners[].log_checks
 
 
 def test_labor_rates_per_team_with_default(base):

@@ -26,7 +26,10 @@ renamed as (
         cycle_time_objective_pct,
         first_touch_objective_pct,
         resolution_objective_pct,
-        run_success_objective_pct
+        run_success_objective_pct,
+
+        freshness_threshold_hours,
+        volume_min_share_of_median_pct
 
     from source
 
