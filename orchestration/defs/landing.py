@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.defs.checks import gx_check_results, gx_check_specs
 from orchestration.defs.register import GOVERNANCE_REGISTER_KEY, load_register_or_fail
 from orchestration.defs.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
 from orchestration.lib.landing import LandingBatch, discover_landing_files, land_paths, landing_options_for
@@ -96,6 +97,8 @@ def landing_metadata(batch: LandingBatch, folder: Path, totals: dict[str, int], 
     deps=[GOVERNANCE_REGISTER_KEY],
     kinds={"python", "duckdb"},
     pool=WAREHOUSE_POOL,
+    # great-expectations on each landed batch; error-severity checks block the dbt models downstream
+    check_specs=gx_check_specs(RAW_WORKFLOW_EVENTS_KEY),
     description=(
         "Workflow events landed from the landing folder into raw.workflow_events, with raw.quarantine "
         "(rows that broke the event contract, with a reason code) and raw.load_ledger (one row per "
@@ -126,6 +129,10 @@ def raw_workflow_events(
             options_for=landing_options_for,
         )
         totals = _warehouse_totals(con)
+        # validated on the landing connection: DuckDB refuses a second one to the file in this process
+        check_results = gx_check_results(
+            con, RAW_WORKFLOW_EVENTS_KEY, [(r.load_id, r.loaded_at) for r in batch.landed]
+        ) if not batch.refused else []
     metadata = landing_metadata(batch, folder, totals, warehouse.path)
     if batch.refused:
         problems = "\n".join(f"  - {e}" for e in batch.refused)
@@ -136,4 +143,4 @@ def raw_workflow_events(
             ),
             metadata=metadata,
         )
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata=metadata, check_results=check_results)
