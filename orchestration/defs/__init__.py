@@ -1,4 +1,4 @@
-"""Dagster wiring for the Automation Command Center: assets, jobs and resources.
+"""Dagster wiring for the Automation Command Center: assets, jobs, schedules, sensors and resources.
 
 `build_definitions` assembles everything from one ``Settings`` (orchestration.settings), so a test
 or a second deployment can build the same graph against other paths. ``orchestration/definitions.py``
@@ -8,18 +8,24 @@ Layout (later additions slot in beside these):
     resources.py  WarehouseResource (DuckDB file), LandingResource (folder, register), dbt
     register.py   governance_register asset           (group landing)
     landing.py    raw_workflow_events asset + helpers (group landing)
-    dbt.py        dbt models as assets, dbt tests as asset checks (groups from dbt folders)
-    jobs.py       land_and_build (all assets, in-process executor)
+    checks.py     great-expectations checks of raw_workflow_events (computed by the landing step)
+    dbt.py        dbt models as assets, dbt tests as asset checks (groups from dbt folders);
+                  the weekly-partitioned models (the SLO snapshot) as a second, partitioned asset
+    jobs.py       land_new_files, daily_land_and_build, weekly_slo_snapshot (in-process executor)
+    schedules.py  daily_land_and_build_schedule (05:00 UTC), weekly_slo_snapshot_schedule (Mon 06:00 UTC)
+    sensors.py    landing_folder_sensor (new files in the landing folder -> land_new_files)
 """
 from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.dbt import build_dbt_assets, build_dbt_project, ensure_manifest
-from orchestration.defs.jobs import land_and_build
+from orchestration.defs.dbt import build_dbt_assets, build_dbt_project, build_weekly_dbt_assets, ensure_manifest
+from orchestration.defs.jobs import JOBS
 from orchestration.defs.landing import raw_workflow_events
 from orchestration.defs.register import governance_register
 from orchestration.defs.resources import LandingResource, WarehouseResource, dbt_cli_resource
+from orchestration.defs.schedules import SCHEDULES
+from orchestration.defs.sensors import landing_folder_sensor
 from orchestration.lib.dbt import dbt_executable
 from orchestration.settings import Settings, get_settings, prepare_environment
 
@@ -35,8 +41,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     project = build_dbt_project(settings)
     ensure_manifest(project)
     return dg.Definitions(
-        assets=[governance_register, raw_workflow_events, build_dbt_assets(project)],
-        jobs=[land_and_build],
+        assets=[governance_register, raw_workflow_events, build_dbt_assets(project), build_weekly_dbt_assets(project)],
+        jobs=list(JOBS),
+        schedules=list(SCHEDULES),
+        sensors=[landing_folder_sensor],
         resources={
             "warehouse": WarehouseResource(duckdb_path=str(settings.duckdb_path)),
             "landing": LandingResource(
@@ -44,6 +52,6 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             ),
             "dbt": dbt_cli_resource(project, dbt_executable()),
         },
-        # Ad-hoc materializations from the UI run like land_and_build: one process, one writer.
+        # Ad-hoc materializations from the UI run like the jobs: one process, one writer (jobs.py).
         executor=dg.in_process_executor,
     )

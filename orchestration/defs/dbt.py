@@ -19,11 +19,23 @@ parse`` (run by ``make dagster``) writes it, ``dagster dev`` re-parses on every 
 (``DbtProject.prepare_if_dev``), and any other loader (tests, ``dagster definitions validate``,
 ``dagster job execute``) runs ``dbt parse`` itself when the manifest is missing or older than the
 project's files (`ensure_manifest`).
+
+Partitioned models. A model whose dbt config says ``meta: {dagster: {partitioning: weekly}}`` (set
+by folder in dbt_project.yml: today the models/marts/slo folder, i.e. the weekly SLO snapshot) is
+not part of the daily build: the main ``@dbt_assets`` (`build_dbt_assets`) excludes the selector
+`WEEKLY_SELECT` and a second ``@dbt_assets`` over the same manifest (`build_weekly_dbt_assets`)
+selects it, partitioned by ISO week (`WEEKLY_PARTITIONS`: weeks start Monday 00:00 UTC, partition
+key = the Monday ``YYYY-MM-DD`` = the model's dbt var ``snapshot_week``). Its run ``dbt build``s
+exactly that week with the model's tests as checks, then (after dbt has exited and released the
+DuckDB write lock) reads the week back read-only and attaches a markdown summary to the
+materialization when the model's meta also says ``summary: slo_weekly``
+(orchestration/lib/slo_summary.py). Neither selector nor summary names a model.
 """
 
+import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,6 +55,16 @@ from orchestration.defs.landing import RAW_WORKFLOW_EVENTS_KEY
 from orchestration.defs.register import GOVERNANCE_REGISTER_KEY
 from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from orchestration.lib.dbt import dbt_executable
+from orchestration.lib.slo_summary import (
+    SUMMARY_COLUMNS,
+    parse_week,
+    relation,
+    snapshot_week_vars,
+    summary_counts,
+    summary_markdown,
+    summary_query,
+)
+from orchestration.lib.warehouse import WarehouseBusyError
 from orchestration.settings import Settings
 
 #: dbt source name -> the Dagster asset that lands all of that source's tables.
@@ -50,6 +72,25 @@ SOURCE_ASSET_KEYS: Mapping[str, dg.AssetKey] = {
     "raw": RAW_WORKFLOW_EVENTS_KEY,
     "governance": GOVERNANCE_REGISTER_KEY,
 }
+
+#: The dbt meta that partitions a model (``config.meta.dagster.partitioning``) and its one value so far.
+WEEKLY = "weekly"
+SUPPORTED_PARTITIONINGS = frozenset({WEEKLY})
+#: dbt selector of the weekly-partitioned models (dbt's ``config.`` method walks into meta).
+WEEKLY_SELECT = f"config.meta.dagster.partitioning:{WEEKLY}"
+#: ``config.meta.dagster.summary`` value that asks for the weekly SLO summary on the materialization.
+SLO_WEEKLY_SUMMARY = "slo_weekly"
+#: Asset tag carried by every partitioned dbt asset (jobs select the weekly assets by it).
+PARTITIONING_TAG = "partitioning"
+
+#: ISO weeks, Monday 00:00 UTC to the next Monday; the key is the Monday (``2026-11-16``), which is
+#: the snapshot model's dbt var ``snapshot_week``. The first partition is the first ISO week of
+#: 2025, well before the history the demo and the tests generate (move it back to backfill older
+#: data); the last is the last week that has ended (``end_offset`` 0): a running week is not a
+#: partition, its figures are not final.
+WEEKLY_PARTITIONS = dg.WeeklyPartitionsDefinition(
+    start_date="2025-01-06", day_offset=1, hour_offset=0, timezone="UTC"
+)
 
 #: dbt project keys naming folders whose files end up in the manifest, with dbt's defaults.
 _PROJECT_PATH_KEYS = {
@@ -135,6 +176,36 @@ def group_from_fqn(dbt_resource_props: Mapping[str, Any]) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
+def dagster_meta(dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The node's ``meta.dagster`` (config meta first, as dbt >= 1.10 writes it)."""
+    meta = dbt_resource_props.get("config", {}).get("meta") or dbt_resource_props.get("meta") or {}
+    return meta.get("dagster") or {}
+
+
+def partitioning_of(dbt_resource_props: Mapping[str, Any]) -> str | None:
+    """``meta.dagster.partitioning`` of a node (None: not partitioned); ValueError if unsupported."""
+    value = dagster_meta(dbt_resource_props).get("partitioning")
+    if value is not None and value not in SUPPORTED_PARTITIONINGS:
+        raise ValueError(
+            f"{dbt_resource_props.get('original_file_path') or dbt_resource_props.get('unique_id')}: "
+            f"meta.dagster.partitioning {value!r} is not supported (supported: {', '.join(sorted(SUPPORTED_PARTITIONINGS))})"
+        )
+    return value
+
+
+def partitioned_nodes(manifest: Mapping[str, Any], partitioning: str = WEEKLY) -> dict[str, Mapping[str, Any]]:
+    """``{unique_id: node}`` of the models with that partitioning; validates every node's value."""
+    found = {}
+    for unique_id, node in manifest.get("nodes", {}).items():
+        if node.get("resource_type") in ("model", "seed", "snapshot") and partitioning_of(node) == partitioning:
+            found[unique_id] = node
+    return found
+
+
+def load_manifest(project: DbtProject) -> Mapping[str, Any]:
+    return json.loads(Path(project.manifest_path).read_text(encoding="utf-8"))
+
+
 class CommandCenterDbtTranslator(DagsterDbtTranslator):
     """Keys and groups derived from the manifest (source names, fqn folders), never from model names."""
 
@@ -161,6 +232,14 @@ class CommandCenterDbtTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return super().get_group_name(dbt_resource_props) or group_from_fqn(dbt_resource_props)
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        """dbt tags (the dagster-dbt default) plus ``partitioning: weekly`` on partitioned models."""
+        tags = dict(super().get_tags(dbt_resource_props))
+        partitioning = partitioning_of(dbt_resource_props)
+        if partitioning:
+            tags[PARTITIONING_TAG] = partitioning
+        return tags
 
     def get_asset_check_spec(
         self,
@@ -207,22 +286,46 @@ def _environ(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _uses_duckdb(project: DbtProject) -> bool:
+    return (project.target or "duckdb") == "duckdb"
+
+
+def fail_if_warehouse_busy(warehouse: WarehouseResource) -> None:
+    """Fail the step now, with a readable message, when another process holds the DuckDB write lock.
+
+    dbt would fail too, later and with dbt-duckdb's "Could not set lock on file" buried in its log.
+    (A writer that starts between this check and dbt still makes dbt fail cleanly: DuckDB refuses
+    the second writer, it never interleaves writes.)
+    """
+    try:
+        with warehouse.connect():
+            pass
+    except WarehouseBusyError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=True) from None
+
+
 def build_dbt_assets(
     project: DbtProject, translator: DagsterDbtTranslator | None = None
 ) -> dg.AssetsDefinition:
-    """``@dbt_assets`` over the project's manifest (which must exist: see `ensure_manifest`)."""
+    """``@dbt_assets`` of every model except the partitioned ones (`WEEKLY_SELECT` is excluded).
+
+    The manifest must exist (see `ensure_manifest`).
+    """
 
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
         dagster_dbt_translator=translator or CommandCenterDbtTranslator(),
         name="command_center_dbt",
+        exclude=WEEKLY_SELECT,
         pool=WAREHOUSE_POOL,
     )
     def command_center_dbt(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ):
         """``dbt build`` of the selected models and their tests, in one dbt process."""
+        if _uses_duckdb(project):
+            fail_if_warehouse_busy(warehouse)
         # profiles/profiles.yml reads the DuckDB file from COMMAND_CENTER_DUCKDB; hand the dbt
         # process the file this run's warehouse resource names, so dbt reads what landing wrote.
         with _environ(COMMAND_CENTER_DUCKDB=str(warehouse.path)):
@@ -230,3 +333,126 @@ def build_dbt_assets(
         yield from invocation.stream()
 
     return command_center_dbt
+
+
+def _metadata_text(metadata: Mapping[str, Any], key: str) -> str | None:
+    value = metadata.get(key)
+    return getattr(value, "value", value) if value is not None else None
+
+
+def slo_summary_metadata(
+    warehouse: WarehouseResource, node: Mapping[str, Any], partition_key: str
+) -> dict[str, Any]:
+    """The week's summary metadata, read back from the model's relation (schema + alias from the
+    manifest node) on a read-only connection. Call it only after dbt has exited."""
+    week = parse_week(partition_key)
+    schema, identifier = node["schema"], node.get("alias") or node["name"]
+    with warehouse.connect(read_only=True) as con:
+        cur = con.execute(summary_query(schema, identifier), [week])
+        rows = [dict(zip(SUMMARY_COLUMNS, r, strict=True)) for r in cur.fetchall()]
+        (total,) = con.execute(f"select count(*) from {relation(schema, identifier)}").fetchone()
+    counts = summary_counts(rows)
+    return {
+        "summary": dg.MetadataValue.md(summary_markdown(week, rows)),
+        "week_start": week.isoformat(),
+        "workflows": counts["workflows"],
+        "slo_breaches": counts["breaches"],
+        "measured_slos": counts["measured_slos"],
+        "dagster/partition_row_count": counts["rows"],
+        "dagster/row_count": total,
+    }
+
+
+def build_weekly_dbt_assets(
+    project: DbtProject,
+    translator: DagsterDbtTranslator | None = None,
+    partitions_def: dg.PartitionsDefinition = WEEKLY_PARTITIONS,
+) -> dg.AssetsDefinition:
+    """``@dbt_assets`` of the weekly-partitioned models (`WEEKLY_SELECT`).
+
+    One run per partition (``BackfillPolicy.multi_run(1)``): each week is its own ``dbt build
+    --vars '{snapshot_week: <Monday>}'``, so a backfill of ten weeks is ten runs that the warehouse
+    pool serialises. The models' dbt unit tests are run first, without the var (their fixtures
+    pick their own weeks; the command-line var would override them), and then excluded from the
+    build.
+    """
+    manifest = load_manifest(project)
+    nodes = partitioned_nodes(manifest, WEEKLY)
+    if not nodes:
+        raise ValueError(
+            f"no dbt model has meta.dagster.partitioning: {WEEKLY} (dbt_project.yml sets it on models/marts/slo); "
+            "the weekly_slo_snapshot job and schedule need at least one"
+        )
+    summarized = {uid for uid, node in nodes.items() if dagster_meta(node).get("summary") == SLO_WEEKLY_SUMMARY}
+    translator = translator or CommandCenterDbtTranslator()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=translator,
+        name="command_center_dbt_weekly",
+        select=WEEKLY_SELECT,
+        exclude="resource_type:unit_test",
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
+        pool=WAREHOUSE_POOL,
+    )
+    def command_center_dbt_weekly(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ):
+        """Unit tests, then ``dbt build`` of one ISO week (the partition) with the models' tests;
+        the SLO summary of the week is attached to the materialization once dbt has exited."""
+        partition_key = context.partition_key
+        dbt_vars = snapshot_week_vars(partition_key)
+        context.log.info(f"building ISO week {partition_key} (dbt --vars {json.dumps(dbt_vars)})")
+        if _uses_duckdb(project):
+            fail_if_warehouse_busy(warehouse)
+        with _environ(COMMAND_CENTER_DUCKDB=str(warehouse.path)):
+            unit = dbt.cli(
+                ["test", "--select", WEEKLY_SELECT, "--resource-type", "unit_test"], raise_on_error=False
+            )
+        if not unit.is_successful():
+            raise dg.Failure(
+                description=f"dbt unit tests of the weekly models failed; nothing was built.\n{unit.get_error()}",
+                allow_retries=False,
+            )
+        with _environ(COMMAND_CENTER_DUCKDB=str(warehouse.path)):
+            invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False)
+
+        held = yield from _stream_holding(context, invocation.stream(), summarized)
+        # dbt has exited: the write lock is free for the read-only summary query
+        for event in held:
+            if isinstance(event, dg.Output):
+                unique_id = _metadata_text(event.metadata, "unique_id")
+                try:
+                    extra = slo_summary_metadata(warehouse, nodes[unique_id], partition_key)
+                except Exception as exc:  # the data is built; a failed summary must not hide that
+                    context.log.warning(f"no SLO summary for {unique_id}: {exc}")
+                    extra = {"summary_error": str(exc)}
+                event = event.with_metadata({**event.metadata, **extra})
+            yield event
+        error = invocation.get_error()
+        if error is not None:
+            raise error
+
+    return command_center_dbt_weekly
+
+
+def _stream_holding(
+    context: dg.AssetExecutionContext, events: Iterable[Any], unique_ids: set[str]
+) -> Iterator[Any]:
+    """Yield the dbt events as they come, except the Outputs of ``unique_ids`` and the check results
+    on their assets, which are returned (in order) so that metadata can be added to the Outputs
+    after dbt has exited. Checks stay after their asset's Output, so each evaluates the new
+    materialization."""
+    held: list[Any] = []
+    held_keys: set[dg.AssetKey] = set()
+    for event in events:
+        if isinstance(event, dg.Output) and _metadata_text(event.metadata, "unique_id") in unique_ids:
+            held.append(event)
+            held_keys.add(context.assets_def.keys_by_output_name[event.output_name])
+        elif isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation) and event.asset_key in held_keys:
+            held.append(event)
+        else:
+            yield event
+    return held

@@ -65,7 +65,7 @@ def _warehouse_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         """select (select count(*) from raw.workflow_events),
                   (select count(*) from raw.quarantine),
                   (select count(*) from raw.load_ledger)"""
-    ).fetchone()
+    ).fetchall()[0]  # fetchall: a half-read result would block the next query on this connection
     return {"events": events, "quarantined": quarantined, "ledger_files": files}
 
 

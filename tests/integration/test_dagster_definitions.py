@@ -9,7 +9,7 @@ import hashlib
 import json
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -17,7 +17,14 @@ import duckdb
 import pytest
 
 from orchestration.defs import build_definitions
-from orchestration.defs.dbt import CommandCenterDbtTranslator, group_from_fqn
+from orchestration.defs.dbt import (
+    SOURCE_ASSET_KEYS,
+    WEEKLY_PARTITIONS,
+    CommandCenterDbtTranslator,
+    build_dbt_project,
+    group_from_fqn,
+    partitioning_of,
+)
 from orchestration.defs.landing import discover_landing_files, raw_workflow_events
 from orchestration.defs.register import governance_register
 from orchestration.defs.resources import LandingResource, WarehouseResource
@@ -130,9 +137,89 @@ def test_definitions_load_with_assets_checks_and_job(defs):
     assert any(c.asset_key == RAW for c in checks)
     assert any(c.asset_key == GOVERNANCE for c in checks)
 
-    job = defs.resolve_job_def("land_and_build")
+    job = defs.resolve_job_def("daily_land_and_build")
     assert job.executor_def is dg.in_process_executor
     assert {GOVERNANCE, RAW, *MARTS} <= set(job.asset_layer.selected_asset_keys)
+
+
+def dbt_manifest() -> dict:
+    return json.loads(build_dbt_project(get_settings()).manifest_path.read_text())
+
+
+def test_nothing_is_missing_jobs_schedules_sensors_assets_checks_partitions(defs):
+    """Fails if any job, schedule, sensor, landing asset, dbt model (as an asset), dbt test (as an
+    asset check) or the weekly partitioning is missing. The dbt expectations come from the manifest."""
+    repo = defs.get_repository_def()
+    assert {n for n in repo.job_names if not n.startswith("__")} == {
+        "land_new_files",
+        "daily_land_and_build",
+        "weekly_slo_snapshot",
+    }
+    assert {s.name for s in repo.schedule_defs} == {"daily_land_and_build_schedule", "weekly_slo_snapshot_schedule"}
+    assert {s.name for s in repo.sensor_defs} == {"landing_folder_sensor"}
+    assert defs.resolve_sensor_def("landing_folder_sensor").job_name == "land_new_files"
+    for name in repo.job_names:
+        if not name.startswith("__"):
+            assert defs.resolve_job_def(name).executor_def is dg.in_process_executor, name
+
+    graph = defs.resolve_asset_graph()
+    keys = graph.get_all_asset_keys()
+    checks = graph.asset_check_keys
+    assert {GOVERNANCE, RAW} <= keys
+    by_name: dict[str, list[dg.AssetKey]] = {}
+    for key in keys:
+        by_name.setdefault(key.path[-1], []).append(key)
+
+    # every dbt model is exactly one asset (and there is no other dbt asset)
+    manifest = dbt_manifest()
+    models = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"}
+    assert models
+    model_key = {}
+    for uid, node in models.items():
+        assert len(by_name.get(node["name"], [])) == 1, f"dbt model {node['name']} is not exactly one asset"
+        model_key[uid] = by_name[node["name"]][0]
+        assert graph.get(model_key[uid]).group_name == group_from_fqn(node)
+    assert set(model_key.values()) == keys - {GOVERNANCE, RAW}
+
+    # every dbt test on one model or source (or naming its model in meta.dagster.ref) is a check
+    def target(uid: str) -> dg.AssetKey:
+        source = manifest["sources"].get(uid)
+        return SOURCE_ASSET_KEYS[source["source_name"]] if source else model_key[uid]
+
+    expected_checks = set()
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test":
+            continue
+        ref = ((node["config"].get("meta") or {}).get("dagster") or {}).get("ref")
+        parents = node["depends_on"]["nodes"]
+        if node.get("attached_node"):
+            expected_checks.add(dg.AssetCheckKey(target(node["attached_node"]), node["name"]))
+        elif ref:
+            expected_checks.add(dg.AssetCheckKey(by_name[ref["name"]][0], node["name"]))
+        elif len(parents) == 1:
+            expected_checks.add(dg.AssetCheckKey(target(parents[0]), node["name"]))
+    assert len(expected_checks) > 100
+    missing = sorted(c.to_user_string() for c in expected_checks - checks)
+    assert not missing, f"dbt tests missing as asset checks: {missing}"
+
+    # the weekly-partitioned models (dbt meta) are the weekly job's assets, and only they are partitioned
+    weekly = {model_key[uid] for uid, node in models.items() if partitioning_of(node) == "weekly"}
+    assert weekly, "no dbt model is weekly-partitioned (dbt_project.yml, models/marts/slo)"
+    partitioned = {k for k in keys if graph.get(k).partitions_def is not None}
+    assert partitioned == weekly
+    assert all(graph.get(k).partitions_def == WEEKLY_PARTITIONS for k in weekly)
+    weekly_job = defs.resolve_job_def("weekly_slo_snapshot")
+    daily_job = defs.resolve_job_def("daily_land_and_build")
+    assert set(weekly_job.asset_layer.selected_asset_keys) == weekly
+    assert set(daily_job.asset_layer.selected_asset_keys) == keys - weekly
+    weekly_checks = {c for c in checks if c.asset_key in weekly}
+    assert weekly_checks and set(weekly_job.asset_layer.asset_graph.asset_check_keys) == weekly_checks
+    assert set(daily_job.asset_layer.asset_graph.asset_check_keys) == checks - weekly_checks
+
+    # the landing-only job: the two landing assets and their own checks, no dbt step
+    land = defs.resolve_job_def("land_new_files")
+    assert set(land.asset_layer.selected_asset_keys) == {GOVERNANCE, RAW}
+    assert {n.name for n in land.nodes} == {"governance_register", "raw_workflow_events"}
 
 
 @pytest.mark.parametrize(
@@ -305,35 +392,111 @@ def test_an_invalid_register_fails_governance_register(command_center_env, tmp_p
 # --------------------------------------------------------------------------------------------------
 
 
-def test_land_and_build_materializes_the_marts(command_center_env):
+def test_daily_land_and_build_materializes_the_marts(command_center_env, monkeypatch):
+    """Clean generated data passes every check (GX, dbt, log completeness); then a file with a valid but
+    duplicated run_started lands, fails log_completeness_one_run_started (error) and blocks the marts."""
     from orchestration.lib.generator import generate_events, write_events
 
     settings = command_center_env
     # the generator's fixed window; earlier clocks would see the events as future-dated
     end = min(date(2026, 11, 23), date.today())
-    table = generate_events(days=7, runs_per_day=5, seed=1, end_date=end)
+    # dense enough that every workflow has events within its freshness threshold of the data's end
+    table = generate_events(days=7, runs_per_day=24, seed=1, end_date=end)
     write_events(table, settings.landing_dir / "generated" / "events.jsonl", "jsonl")
+    # freshness is measured at the data's end (06:00 the morning after), not the wall clock of CI
+    monkeypatch.setenv("COMMAND_CENTER_FRESHNESS_AS_OF", f"{end.isoformat()} 06:00:00")
 
     defs = build_definitions()
-    result = defs.resolve_job_def("land_and_build").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
-    )
+    job = defs.resolve_job_def("daily_land_and_build")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     evaluations = [
         e.asset_check_evaluation_data
         for e in result.all_events
         if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ]
     failed_checks = [c.asset_check_key.to_user_string() for c in evaluations if not c.passed]
-    assert result.success, f"land_and_build failed; failed checks: {failed_checks}"
+    assert result.success, f"daily_land_and_build failed; failed checks: {failed_checks}"
     assert not failed_checks
 
     materialized = {
         e.asset_key for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
     }
     assert {GOVERNANCE, RAW, *MARTS} <= materialized
-    assert {c.asset_check_key for c in evaluations} == set(defs.resolve_asset_graph().asset_check_keys)
+    assert {c.asset_check_key for c in evaluations} == set(job.asset_layer.asset_graph.asset_check_keys)
+    # the weekly-partitioned snapshot is not part of the daily build: not materialized, not built
+    partitioned = {k for k in defs.resolve_asset_graph().get_all_asset_keys()
+                   if defs.resolve_asset_graph().get(k).partitions_def is not None}
+    assert partitioned and not partitioned & materialized
+    assert query(settings, "select count(*) from information_schema.tables where table_name = 'fct_slo_weekly_snapshot'") == [(0,)]
 
     (runs,) = query(settings, "select count(*) from marts.fct_workflow_runs")[0]
     assert runs > 0
     (loaded,) = query(settings, "select count(*) from raw.workflow_events")[0]
     assert loaded > runs
+
+    # --- an injected defect: a second run_started for a run that already has one -------------------
+    (run_id, ts) = query(
+        settings,
+        "select run_id, event_ts from raw.workflow_events where event_type = 'run_started' "
+        "and workflow_id = 'fulfillment_v2' order by event_ts limit 1",
+    )[0]
+    write_jsonl(settings.landing_dir / "late" / "restart.jsonl", [{
+        "event_id": "evt_injected_restart", "workflow_id": "fulfillment_v2", "run_id": run_id,
+        "event_type": "run_started", "event_ts": (ts + timedelta(seconds=1)).isoformat(), "region": "us-east-1",
+    }])
+    second = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    checks = {
+        e.asset_check_evaluation_data.asset_check_key.name: e.asset_check_evaluation_data.passed
+        for e in second.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    }
+    # it lands (a valid row: landing and the GX row checks pass it), then the lifecycle check fails...
+    assert all(passed for name, passed in checks.items() if name.startswith("gx_"))
+    assert checks["log_completeness_one_run_started"] is False
+    failed = {name for name, passed in checks.items() if not passed}
+    assert failed == {"log_completeness_one_run_started"}, failed
+    # ...and dbt skips everything downstream of the staging model: no mart is rebuilt
+    rebuilt = {
+        e.asset_key for e in second.all_events if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+    }
+    assert RAW in rebuilt and not set(MARTS) & rebuilt
+    assert query(settings, "select count(*) from marts.fct_workflow_runs") == [(runs,)]  # the last good build
+
+
+# --------------------------------------------------------------------------------------------------
+# (4) One writer: a second writer gets a clear error, and the file stays sound
+# --------------------------------------------------------------------------------------------------
+
+
+def test_a_writer_outside_dagster_makes_the_steps_fail_clearly_without_harming_the_file(command_center_env):
+    settings = command_center_env
+    write_jsonl(settings.landing_dir / "a.jsonl", [event(0), event(1)])
+    defs = build_definitions()
+    assert materialize_landing(settings).success  # the file exists and holds two events
+
+    # another process (a DuckDB shell, `command-center ingest`) holds the write lock
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); "
+         "sys.stdin.read(); c.close()", str(settings.duckdb_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        write_jsonl(settings.landing_dir / "b.jsonl", [event(2), event(3)])
+        instance = dg.DagsterInstance.ephemeral()
+        landing_run = defs.resolve_job_def("land_new_files").execute_in_process(instance=instance, raise_on_error=False)
+        weekly_run = defs.resolve_job_def("weekly_slo_snapshot").execute_in_process(
+            partition_key="2026-11-16", instance=instance, raise_on_error=False
+        )
+    finally:
+        holder.communicate(input="", timeout=30)
+
+    for run in (landing_run, weekly_run):
+        assert not run.success
+        [failure] = [e for e in run.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+        error = failure.step_failure_data
+        message = (error.user_failure_data.description if error.user_failure_data else "") + str(error.error)
+        assert "is in use by another process (DuckDB allows one writer)" in message, message
+    # nothing half-written: the file opens and holds what it held before
+    assert query(settings, "select count(*) from raw.workflow_events") == [(2,)]
+    assert query(settings, "select count(*) from raw.load_ledger") == [(1,)]
