@@ -51,6 +51,7 @@ def ingest_paths(
     """Land files (one transaction each) after refreshing the register tables; the same
     ``land_paths`` the Dagster landing asset uses. A folder stands for the landable files under it."""
     from orchestration.lib.landing import discover_landing_files, land_paths, landing_options_for
+    from orchestration.lib.snowflake_landing import uses_snowflake
     from orchestration.lib.warehouse import open_warehouse
 
     files: list[Path] = []
@@ -75,6 +76,19 @@ def ingest_paths(
             out(message)
 
     register = _load_register(settings)
+    if uses_snowflake(settings.dbt_target):
+        # the dbt target is snowflake: the same validation (land_file), shipped to Snowflake
+        from orchestration.lib.register import register_sha256
+        from orchestration.lib.snowflake_landing import open_snowflake_landing
+
+        with open_snowflake_landing() as sink:
+            sink.land_register(
+                register, source_path=str(settings.register_path), sha256=register_sha256(settings.register_path)
+            )
+            return sink.land_paths(
+                files, register=register, salt=settings.redaction_salt, log=_Printer(), options_for=options_for,
+                log_format=log_format, workflow=workflow, region=region, column_map=column_map,
+            )
     with open_warehouse(settings.duckdb_path) as con:
         land_register_step(settings, con)
         return land_paths(
@@ -141,6 +155,14 @@ def cmd_generate(args, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _landing_location(settings: Settings) -> str:
+    from orchestration.lib.snowflake_landing import uses_snowflake
+
+    if uses_snowflake(settings.dbt_target):
+        return f"Snowflake database {os.environ.get('SNOWFLAKE_DATABASE', '?')} (schema raw)"
+    return str(settings.duckdb_path)
+
+
 def cmd_ingest(args, settings: Settings) -> int:
     batch = ingest_paths(
         settings,
@@ -152,17 +174,29 @@ def cmd_ingest(args, settings: Settings) -> int:
     )
     print(
         f"{len(batch.landed)} file(s) landed, {len(batch.skipped)} already loaded, {len(batch.refused)} refused; "
-        f"{batch.rows_loaded} rows loaded, {batch.rows_quarantined} quarantined into {settings.duckdb_path}"
+        f"{batch.rows_loaded} rows loaded, {batch.rows_quarantined} quarantined into {_landing_location(settings)}"
     )
     return EXIT_FAILED if batch.refused else EXIT_OK
 
 
 def cmd_build(args, settings: Settings) -> int:
     from orchestration.lib.dbt import run_dbt
+    from orchestration.lib.snowflake_landing import uses_snowflake
     from orchestration.lib.warehouse import open_warehouse
 
-    with open_warehouse(settings.duckdb_path) as con:
-        land_register_step(settings, con)
+    if uses_snowflake(settings.dbt_target):
+        # the register lands where dbt builds: through the Snowflake sink on the snowflake target
+        from orchestration.lib.register import register_sha256
+        from orchestration.lib.snowflake_landing import open_snowflake_landing
+
+        with open_snowflake_landing() as sink:
+            sink.land_register(
+                _load_register(settings), source_path=str(settings.register_path),
+                sha256=register_sha256(settings.register_path),
+            )
+    else:
+        with open_warehouse(settings.duckdb_path) as con:
+            land_register_step(settings, con)
     command = ["build"]
     if args.select:
         command += ["--select", *args.select]

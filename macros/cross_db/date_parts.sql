@@ -36,7 +36,8 @@
 
 {% macro snowflake__week_start(timestamp_expression) -%}
     {#- date_trunc('week') follows the WEEK_START session parameter; dayofweekiso does not. -#}
-    dateadd(day, 1 - dayofweekiso({{ timestamp_expression }}), to_date({{ timestamp_expression }}))
+    {#- the cast keeps the result a date on engines whose dateadd returns a timestamp -#}
+    cast(dateadd(day, 1 - dayofweekiso({{ timestamp_expression }}), to_date({{ timestamp_expression }})) as date)
 {%- endmacro %}
 
 

@@ -36,7 +36,7 @@
     {%- if period == 'month' %}
     select
         {{ relation }}.*,
-        dateadd(month, spine.value::integer, {{ relation }}.{{ start_column }}) as {{ period_column }}
+        cast(dateadd(month, spine.value::integer, {{ relation }}.{{ start_column }}) as date) as {{ period_column }}
     from {{ relation }},
         lateral flatten(input => array_generate_range(
             0,
@@ -46,11 +46,12 @@
     {%- set step_days = 7 if period == 'week' else 1 %}
     select
         {{ relation }}.*,
-        dateadd(day, spine.value::integer * {{ step_days }}, {{ relation }}.{{ start_column }}) as {{ period_column }}
+        cast(dateadd(day, spine.value::integer * {{ step_days }}, {{ relation }}.{{ start_column }}) as date) as {{ period_column }}
     from {{ relation }},
         lateral flatten(input => array_generate_range(
             0,
-            floor(datediff(day, {{ relation }}.{{ start_column }}, {{ relation }}.{{ end_column }}) / {{ step_days }}) + 1
+            {#- an integer bound (floor of a division is a float on some engines) -#}
+            cast(floor(datediff(day, {{ relation }}.{{ start_column }}, {{ relation }}.{{ end_column }}) / {{ step_days }}) as integer) + 1
         )) as spine
     {%- endif -%}
 {%- endmacro %}

@@ -7,6 +7,7 @@ files and landing a batch (`discover_landing_files`, `land_paths`) live in orche
 and serve the CLI too.
 """
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -16,6 +17,7 @@ from orchestration.defs.checks import gx_check_results, gx_check_specs
 from orchestration.defs.register import GOVERNANCE_REGISTER_KEY, load_register_or_fail
 from orchestration.defs.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
 from orchestration.lib.landing import LandingBatch, discover_landing_files, land_paths, landing_options_for
+from orchestration.lib.register import register_sha256
 
 RAW_WORKFLOW_EVENTS_KEY = dg.AssetKey("raw_workflow_events")
 
@@ -69,7 +71,7 @@ def _warehouse_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {"events": events, "quarantined": quarantined, "ledger_files": files}
 
 
-def landing_metadata(batch: LandingBatch, folder: Path, totals: dict[str, int], warehouse: Path) -> dict:
+def landing_metadata(batch: LandingBatch, folder: Path, totals: dict[str, int], warehouse: Path | str) -> dict:
     return {
         "landing_dir": dg.MetadataValue.path(str(folder)),
         "warehouse": dg.MetadataValue.path(str(warehouse)),
@@ -89,6 +91,25 @@ def landing_metadata(batch: LandingBatch, folder: Path, totals: dict[str, int], 
         "quarantine_rows_total": totals["quarantined"],
         "ledger_files_total": totals["ledger_files"],
     }
+
+
+def _land_on_snowflake(context, warehouse: WarehouseResource, landing: LandingResource, register, paths):
+    """The dbt target is snowflake: the register and the files go to Snowflake, through the same
+    land_file validation (orchestration/lib/snowflake_landing.py). The great-expectations checks
+    validate each landed batch on the sink's DuckDB copy of exactly the rows it shipped."""
+    with warehouse.snowflake_landing() as sink:
+        sink.land_register(
+            register, source_path=str(landing.register_file.resolve()), sha256=register_sha256(landing.register_file)
+        )
+        batch = sink.land_paths(
+            paths, register=register, salt=landing.redaction_salt, log=context.log, remember_refusals=True,
+            options_for=landing_options_for,
+        )
+        totals = sink.totals()
+        check_results = gx_check_results(
+            sink.landed_events, RAW_WORKFLOW_EVENTS_KEY, [(r.load_id, r.loaded_at) for r in batch.landed]
+        ) if not batch.refused else []
+    return batch, totals, check_results
 
 
 @dg.asset(
@@ -123,17 +144,21 @@ def raw_workflow_events(
         context.log.warning(f"landing folder {folder} does not exist; nothing to land")
     paths = discover_landing_files(folder)
     context.log.info(f"{len(paths)} landable file(s) under {folder}")
-    with warehouse.connect() as con:
-        batch = land_paths(
-            con, paths, register=register, salt=landing.redaction_salt, log=context.log, remember_refusals=True,
-            options_for=landing_options_for,
-        )
-        totals = _warehouse_totals(con)
-        # validated on the landing connection: DuckDB refuses a second one to the file in this process
-        check_results = gx_check_results(
-            con, RAW_WORKFLOW_EVENTS_KEY, [(r.load_id, r.loaded_at) for r in batch.landed]
-        ) if not batch.refused else []
-    metadata = landing_metadata(batch, folder, totals, warehouse.path)
+    if warehouse.uses_snowflake:
+        batch, totals, check_results = _land_on_snowflake(context, warehouse, landing, register, paths)
+        metadata = landing_metadata(batch, folder, totals, f"snowflake://{os.environ.get('SNOWFLAKE_DATABASE', '')}/raw")
+    else:
+        with warehouse.connect() as con:
+            batch = land_paths(
+                con, paths, register=register, salt=landing.redaction_salt, log=context.log, remember_refusals=True,
+                options_for=landing_options_for,
+            )
+            totals = _warehouse_totals(con)
+            # validated on the landing connection: DuckDB refuses a second one to the file in this process
+            check_results = gx_check_results(
+                con, RAW_WORKFLOW_EVENTS_KEY, [(r.load_id, r.loaded_at) for r in batch.landed]
+            ) if not batch.refused else []
+        metadata = landing_metadata(batch, folder, totals, warehouse.path)
     if batch.refused:
         problems = "\n".join(f"  - {e}" for e in batch.refused)
         raise dg.Failure(

@@ -1,4 +1,5 @@
-"""Dagster resources: the DuckDB warehouse, the landing inputs (folder and register) and dbt.
+"""Dagster resources: the warehouse (DuckDB, or Snowflake for landing when the dbt target is
+snowflake), the landing inputs (folder and register) and dbt.
 
 Every default comes from ``orchestration.settings`` (environment variables resolved in one place),
 so the Dagster assets, the CLI and dbt's ``profiles/profiles.yml`` all name the same DuckDB file
@@ -16,6 +17,7 @@ import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
 from pydantic import Field
 
+from orchestration.lib.snowflake_landing import SnowflakeLanding, open_snowflake_landing, uses_snowflake
 from orchestration.lib.warehouse import open_warehouse
 from orchestration.settings import get_settings
 
@@ -35,9 +37,26 @@ class WarehouseResource(dg.ConfigurableResource):
         description="Path of the DuckDB file; unset means COMMAND_CENTER_DUCKDB (settings.duckdb_path).",
     )
 
+    dbt_target: str | None = Field(
+        default=None,
+        description="dbt target the warehouse is (duckdb or snowflake); unset: COMMAND_CENTER_DBT_TARGET.",
+    )
+
     @property
     def path(self) -> Path:
         return Path(self.duckdb_path) if self.duckdb_path else get_settings().duckdb_path
+
+    @property
+    def uses_snowflake(self) -> bool:
+        """Whether landing writes to Snowflake (the dbt target is 'snowflake'): the same switch
+        ``command-center ingest`` uses (orchestration.lib.snowflake_landing.uses_snowflake)."""
+        return uses_snowflake(self.dbt_target or get_settings().dbt_target)
+
+    @contextmanager
+    def snowflake_landing(self) -> Iterator[SnowflakeLanding]:
+        """The Snowflake sink (connection from the SNOWFLAKE_* environment), closed afterwards."""
+        with open_snowflake_landing() as sink:
+            yield sink
 
     @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
