@@ -752,12 +752,38 @@ def land_paths(
     ``options_for(path)`` adds per-file land_file options (e.g. ``landing_options_for``, the
     landing folder's convention for minimal logs) over ``land_file_kwargs``.
     """
-    batch = LandingBatch()
     if remember_refusals:
         ensure_raw_schema(con)
+    return land_batch(
+        paths,
+        land_one=lambda path, options: land_file(con, path, register=register, salt=salt, **options),
+        refusal_on_record=lambda digest: _refusal_on_record(con, digest),
+        record_refusal=lambda path, digest, problem: _record_refusal(con, path, digest, problem),
+        log=log,
+        remember_refusals=remember_refusals,
+        options_for=options_for,
+        land_file_kwargs=land_file_kwargs,
+    )
+
+
+def land_batch(
+    paths: Iterable[Path | str],
+    *,
+    land_one: Callable[[Path | str, dict], LandingResult],
+    refusal_on_record: Callable[[str], tuple[str, datetime] | None],
+    record_refusal: Callable[[Path, str, str], None],
+    log=None,
+    remember_refusals: bool = False,
+    options_for: Callable[[Path], dict] | None = None,
+    land_file_kwargs: dict | None = None,
+) -> LandingBatch:
+    """The batch loop of ``land_paths``, whatever the sink (DuckDB here, Snowflake in
+    orchestration.lib.snowflake_landing): skip files refused earlier, land each file with
+    ``land_one(path, options)``, collect refusals (and remember them), log as it goes."""
+    batch = LandingBatch()
     for path in paths:
         digest = sha256_of(Path(path)) if remember_refusals and Path(path).is_file() else None
-        if digest is not None and (earlier := _refusal_on_record(con, digest)) is not None:
+        if digest is not None and (earlier := refusal_on_record(digest)) is not None:
             problem, at = earlier
             err = LandingError(path, f"refused earlier ({at:%Y-%m-%d %H:%M} UTC), skipped: {problem}")
             batch.refused_earlier.append(err)
@@ -765,12 +791,12 @@ def land_paths(
                 log.warning(str(err))
             continue
         try:
-            options = {**land_file_kwargs, **(options_for(Path(path)) if options_for else {})}
-            result = land_file(con, path, register=register, salt=salt, **options)
+            options = {**(land_file_kwargs or {}), **(options_for(Path(path)) if options_for else {})}
+            result = land_one(path, options)
         except LandingError as exc:
             batch.refused.append(exc)
             if digest is not None and not exc.transient:
-                _record_refusal(con, Path(path), digest, exc.problem)
+                record_refusal(Path(path), digest, exc.problem)
             if log is not None:
                 log.warning(f"refused: {exc}")
             continue

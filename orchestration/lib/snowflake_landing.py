@@ -498,31 +498,17 @@ class SnowflakeLanding:
     ) -> LandingBatch:
         """``landing.land_paths`` on Snowflake: same arguments, same LandingBatch, same refusal memory
         (raw.refused_files in Snowflake)."""
-        batch = LandingBatch()
         self.ensure_raw_schema()
-        for path in paths:
-            digest = landing.sha256_of(Path(path)) if remember_refusals and Path(path).is_file() else None
-            if digest is not None and (earlier := self._refusal_on_record(digest)) is not None:
-                problem, at = earlier
-                err = LandingError(path, f"refused earlier ({at:%Y-%m-%d %H:%M} UTC), skipped: {problem}")
-                batch.refused_earlier.append(err)
-                if log is not None:
-                    log.warning(str(err))
-                continue
-            try:
-                options = {**land_file_kwargs, **(options_for(Path(path)) if options_for else {})}
-                result = self.land_file(path, register=register, salt=salt, **options)
-            except LandingError as exc:
-                batch.refused.append(exc)
-                if digest is not None and not exc.transient:
-                    self._record_refusal(Path(path), digest, exc.problem)
-                if log is not None:
-                    log.warning(f"refused: {exc}")
-                continue
-            batch.results.append(result)
-            if log is not None:
-                log.info(result.summary)
-        return batch
+        return landing.land_batch(
+            paths,
+            land_one=lambda path, options: self.land_file(path, register=register, salt=salt, **options),
+            refusal_on_record=self._refusal_on_record,
+            record_refusal=self._record_refusal,
+            log=log,
+            remember_refusals=remember_refusals,
+            options_for=options_for,
+            land_file_kwargs=land_file_kwargs,
+        )
 
     def _refusal_on_record(self, digest: str) -> tuple[str, datetime] | None:
         return self._sql(
