@@ -1,7 +1,16 @@
 {#- One row per exception_id: what its events say, before the register is applied - when it was
     raised, first touched and resolved, by whom, in which run, class, severity and region. Events
     after as_of are ignored (the exception's state as of as_of). Rules: doc block exception_rules in
-    models/marts/exceptions/_exceptions__docs.md. -#}
+    models/marts/exceptions/_exceptions__docs.md.
+
+    Incremental (dbt_project.yml): a run recomputes the exceptions that newly landed events touch,
+    from all of their events, and replaces them. A pinned as_of changes which events count, so a
+    build with var as_of set - and the first build after one - recomputes every exception (the
+    pre_hook in _int_exceptions__models.yml empties the table first). Retention: exceptions that
+    lost all their events are deleted (pre_hook), those that lost some are recomputed. Doc block
+    incremental_rules in models/marts/runs/_runs__docs.md. -#}
+
+{%- set lookback_seconds = var('incremental_load_lookback_hours', 1) | float * 3600 %}
 
 with
 
@@ -17,6 +26,67 @@ as_of as (
 
 ),
 
+{% if is_incremental() -%}
+high_water_mark as (
+
+    -- the latest load this table has seen (null when it is empty: everything is new)
+    select max(max_loaded_at) as max_loaded_at
+    from {{ this }}
+
+),
+
+retention_boundary as (
+
+    -- the earliest event still in the warehouse: retention deletes events older than a cutoff
+    select min(event_ts) as earliest_event_at
+    from events
+
+),
+
+touched_exceptions as (
+
+    -- every exception with an event landed since the high-water mark (less the load lookback),
+    -- whatever the event's own event_ts
+    select events.exception_id
+
+    from events
+    cross join high_water_mark
+    where events.exception_id is not null
+        and (
+            high_water_mark.max_loaded_at is null
+            or events.loaded_at >= {{ timestamp_add_seconds('high_water_mark.max_loaded_at', -lookback_seconds) }}
+        )
+
+    union
+
+    -- every exception that lost its earliest events to retention (those that lost all of them
+    -- are deleted by the pre_hook in _int_exceptions__models.yml)
+    select existing.exception_id
+
+    from {{ this }} as existing
+    cross join retention_boundary
+    where existing.first_event_at < retention_boundary.earliest_event_at
+
+),
+
+scoped_events as (
+
+    -- all the events of the touched exceptions, old and new
+    select events.*
+
+    from events
+    inner join touched_exceptions
+        on events.exception_id = touched_exceptions.exception_id
+
+),
+{%- else -%}
+scoped_events as (
+
+    select * from events
+
+),
+{%- endif %}
+
 exception_events as (
 
     select
@@ -29,9 +99,10 @@ exception_events as (
         events.region,
         events.exception_class,
         events.severity,
-        events.actor
+        events.actor,
+        events.loaded_at
 
-    from events
+    from scoped_events as events
     cross join as_of
     where events.exception_id is not null
         and events.event_type in ('exception_raised', 'exception_acknowledged', 'exception_resolved')
@@ -88,15 +159,32 @@ summarized as (
         max(case when resolve_rank = 1 and event_type = 'exception_resolved' then event_ts end) as resolved_at,
         max(case when resolve_rank = 1 and event_type = 'exception_resolved' then actor end) as resolved_by,
         min(event_ts) as first_event_at,
+        max(event_ts) as last_event_at,
 
         count(distinct workflow_id || '|' || run_id) as run_count,
         cast(sum(case when event_type = 'exception_raised' then 1 else 0 end) as bigint) as raised_event_count,
         cast(sum(case when event_type = 'exception_acknowledged' then 1 else 0 end) as bigint) as acknowledged_event_count,
-        cast(sum(case when event_type = 'exception_resolved' then 1 else 0 end) as bigint) as resolved_event_count
+        cast(sum(case when event_type = 'exception_resolved' then 1 else 0 end) as bigint) as resolved_event_count,
+
+        -- the latest load among the exception's events: the table's high-water mark is its max
+        max(loaded_at) as max_loaded_at
 
     from ranked
     group by exception_id
 
+),
+
+final as (
+
+    select
+        summarized.*,
+        -- the pinned as_of the row was cut at (null: not pinned, every event counts); a row with
+        -- a cut makes the next unpinned build recompute everything (pre_hook)
+        case when as_of.is_pinned then as_of.as_of_ts end as as_of_cut_ts
+
+    from summarized
+    cross join as_of
+
 )
 
-select * from summarized
+select * from final

@@ -1,5 +1,12 @@
 {#- One row per run (workflow_id, run_id): when it started and ended, how it ended, and what
-    happened on the way. The rules: doc block run_rules in models/marts/runs/_runs__docs.md. -#}
+    happened on the way. The rules: doc block run_rules in models/marts/runs/_runs__docs.md.
+
+    Incremental (dbt_project.yml): a run recomputes the runs that newly landed events touch, from
+    all of their events, and replaces them. Retention: runs that lost all their events are deleted
+    (pre_hook in _int_runs__models.yml), runs that lost some are recomputed. Doc block
+    incremental_rules in _runs__docs.md. -#}
+
+{%- set lookback_seconds = var('incremental_load_lookback_hours', 1) | float * 3600 %}
 
 with
 
@@ -8,6 +15,69 @@ events as (
     select * from {{ ref('stg_command_center__workflow_events') }}
 
 ),
+
+{% if is_incremental() -%}
+high_water_mark as (
+
+    -- the latest load this table has seen (null when it is empty: everything is new)
+    select max(max_loaded_at) as max_loaded_at
+    from {{ this }}
+
+),
+
+retention_boundary as (
+
+    -- the earliest event still in the warehouse: retention deletes events older than a cutoff
+    select min(event_ts) as earliest_event_at
+    from events
+
+),
+
+touched_runs as (
+
+    -- every run with an event landed since the high-water mark (less the load lookback),
+    -- whatever the event's own event_ts
+    select
+        events.workflow_id,
+        events.run_id
+
+    from events
+    cross join high_water_mark
+    where high_water_mark.max_loaded_at is null
+        or events.loaded_at >= {{ timestamp_add_seconds('high_water_mark.max_loaded_at', -lookback_seconds) }}
+
+    union
+
+    -- every run that lost its earliest events to retention (runs that lost all of them are
+    -- deleted by the pre_hook in _int_runs__models.yml)
+    select
+        existing.workflow_id,
+        existing.run_id
+
+    from {{ this }} as existing
+    cross join retention_boundary
+    where existing.first_event_at < retention_boundary.earliest_event_at
+
+),
+
+run_events as (
+
+    -- all the events of the touched runs, old and new
+    select events.*
+
+    from events
+    inner join touched_runs
+        on events.workflow_id = touched_runs.workflow_id
+        and events.run_id = touched_runs.run_id
+
+),
+{%- else -%}
+run_events as (
+
+    select * from events
+
+),
+{%- endif %}
 
 typed as (
 
@@ -22,9 +92,10 @@ typed as (
         exception_id,
         cost_cents,
         log_format,
+        loaded_at,
         event_type in ('run_completed', 'run_failed', 'run_compensated') as is_terminal_event
 
-    from events
+    from run_events
 
 ),
 
@@ -98,7 +169,8 @@ summarized as (
         count(distinct case when event_type = 'exception_raised' then exception_id end) as exception_count,
         sum(case when event_type = 'approval_requested' then 1 else 0 end) as approval_count,
         sum(case when is_terminal_event then 1 else 0 end) as terminal_event_count,
-        sum(cost_cents) as compute_cost_cents
+        sum(cost_cents) as compute_cost_cents,
+        max(loaded_at) as max_loaded_at
 
     from ranked
     group by workflow_id, run_id
@@ -142,7 +214,10 @@ final as (
         cast(exception_count as bigint) as exception_count,
         cast(approval_count as bigint) as approval_count,
         cast(terminal_event_count as bigint) as terminal_event_count,
-        cast(coalesce(compute_cost_cents, 0) as double) as compute_cost_cents
+        cast(coalesce(compute_cost_cents, 0) as double) as compute_cost_cents,
+
+        -- the latest load among the run's events: the table's high-water mark is its max
+        max_loaded_at
 
     from summarized
 

@@ -1,0 +1,263 @@
+"""Incremental builds on real DuckDB files: late and out-of-order events end up where a full refresh
+puts them, and ``--full-refresh`` and the incremental path give the same marts.
+
+Two weeks of generated events are split into a base load (events before 2026-11-22, less a few held
+back) and a late load (the last day plus the held-back events, shuffled): a run end that arrives a
+day late, an exception resolved a week after it was raised, an acknowledgement that arrives late, a
+whole run from the first day (older than any window) and one stage event from the middle of an old
+run. Warehouse ``incremental`` lands the base, builds, lands the late file and builds incrementally;
+warehouse ``scratch`` lands the same two files (same ``loaded_at``) and builds once with
+``--full-refresh``. Every mart and both incremental intermediate tables must be equal row for row.
+
+Compared: every table in the marts schema except ``fct_slo_weekly_snapshot`` - it is history-keeping
+by design (``full_refresh: false``, only the ``as_of`` week and the lookback week are recomputed, and
+``snapshotted_at`` is the build time), so it legitimately differs from a from-scratch build
+(tests/integration/test_slo_snapshot.py covers it). Rules: doc block ``incremental_rules`` in
+models/marts/runs/_runs__docs.md.
+"""
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from orchestration.lib.dbt import run_dbt
+from orchestration.lib.generator import generate_events, write_events
+from orchestration.lib.landing import land_file
+from orchestration.lib.register import land_register, load_register, register_sha256
+from orchestration.lib.warehouse import connect, open_warehouse
+from orchestration.settings import DAGSTER_YAML, REPO_ROOT, TELEMETRY_OFF, Settings, get_settings
+
+END = date(2026, 11, 23)  # the generated events fill the 14 days before it
+CUTOFF = "2026-11-22"  # the base load holds the events before it (less the held-back ones)
+BASE_LOADED_AT = datetime(2026, 11, 22, 6, tzinfo=UTC)
+LATE_LOADED_AT = datetime(2026, 11, 23, 6, tzinfo=UTC)
+EXCLUDED_MARTS = {"fct_slo_weekly_snapshot"}  # history-keeping, build-time snapshotted_at (docstring)
+INCREMENTAL_TABLES = [("intermediate", "int_runs_summarized"), ("intermediate", "int_exceptions_summarized")]
+
+
+def _ts(value: str) -> datetime:
+    """A generated event_ts (ISO 8601, with Z, an offset or none = UTC, as landing reads it) in UTC."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def split_events(table: pa.Table) -> tuple[list[dict], list[dict], dict[str, str]]:
+    """(base rows, late rows, what was held back) - the late rows shuffled (out of order)."""
+    rows = table.to_pylist()
+    at = {r["event_id"]: _ts(r["event_ts"]) for r in rows}  # event_ts carry offsets: compare in UTC
+    rows.sort(key=lambda r: (at[r["event_id"]], r["event_id"]))
+    cutoff = _ts(CUTOFF + "T00:00:00Z")
+    by_type: dict[str, list[dict]] = {}
+    for r in rows:
+        by_type.setdefault(r["event_type"], []).append(r)
+    held: dict[str, str] = {}
+
+    # a run end that arrives a day late: a run_completed of the 3 days before the cutoff
+    late_end = next(r for r in by_type["run_completed"] if cutoff - timedelta(days=3) <= at[r["event_id"]] < cutoff)
+    held[late_end["event_id"]] = "run end a day late"
+
+    # an exception resolved a week after its raise (the resolution moved to raise + 7 days)
+    raised = {r["exception_id"]: at[r["event_id"]] for r in by_type["exception_raised"]}
+    resolution = next(
+        r for r in by_type["exception_resolved"]
+        if r["exception_id"] in raised and raised[r["exception_id"]] + timedelta(days=7) < cutoff
+    )
+    resolution["event_ts"] = _iso(raised[resolution["exception_id"]] + timedelta(days=7))
+    held[resolution["event_id"]] = "exception resolved a week later"
+
+    # a first touch that arrives late (another exception)
+    touch = next(r for r in by_type["exception_acknowledged"] if r["exception_id"] != resolution["exception_id"])
+    held[touch["event_id"]] = "acknowledgement landed late"
+
+    # older than any window: a whole run of the first day, and one stage event of another early run
+    first_day = at[rows[0]["event_id"]] + timedelta(days=1)
+    old_run = next(r for r in by_type["run_started"] if at[r["event_id"]] < first_day)
+    for r in rows:
+        if (r["workflow_id"], r["run_id"]) == (old_run["workflow_id"], old_run["run_id"]):
+            held[r["event_id"]] = "whole run from the first day"
+    old_stage = next(
+        r for r in by_type["stage_completed"]
+        if at[r["event_id"]] < first_day + timedelta(days=2) and r["run_id"] != old_run["run_id"]
+    )
+    held[old_stage["event_id"]] = "stage event of an old run"
+
+    base = [r for r in rows if at[r["event_id"]] < cutoff and r["event_id"] not in held]
+    late = [r for r in rows if at[r["event_id"]] >= cutoff or r["event_id"] in held]
+    random.Random(7).shuffle(late)
+    return base, late, held
+
+
+def _settings_for(mp: pytest.MonkeyPatch, tmp: Path, name: str) -> Settings:
+    mp.setenv("COMMAND_CENTER_DUCKDB", str(tmp / name / "command_center.duckdb"))
+    return get_settings()
+
+
+def _land(s: Settings, path: Path, now: datetime) -> None:
+    register = load_register(s.register_path)
+    with open_warehouse(s.duckdb_path) as con:
+        if not con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'governance'"
+        ).fetchone()[0]:
+            land_register(con, register, source_path=str(s.register_path), sha256=register_sha256(s.register_path))
+        result = land_file(con, path, register=register, salt=s.redaction_salt, now=now)
+    assert result.rows_quarantined == 0, result
+
+
+def _norm(value):
+    return round(value, 6) if isinstance(value, float) else value
+
+
+def read_tables(s: Settings) -> dict[str, list[tuple]]:
+    """Every compared table: sorted rows (floats rounded to the microsecond, as the marts round)."""
+    con = connect(s.duckdb_path, read_only=True)
+    try:
+        marts = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        ).fetchall()]
+        tables = [("marts", m) for m in marts if m not in EXCLUDED_MARTS] + INCREMENTAL_TABLES
+        out = {}
+        for schema, table in tables:
+            cur = con.execute(f'select * from "{schema}"."{table}"')
+            names = tuple(d[0] for d in cur.description)
+            rows = sorted((tuple(_norm(v) for v in r) for r in cur.fetchall()), key=repr)
+            out[f"{schema}.{table}"] = [names, *rows]
+    finally:
+        con.close()
+    return out
+
+
+def _differences(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> list[str]:
+    problems = [f"{t}: only in one warehouse" for t in sorted(set(a) ^ set(b))]
+    for t in sorted(set(a) & set(b)):
+        if a[t] != b[t]:
+            only_a = [r for r in a[t] if r not in b[t]][:3]
+            only_b = [r for r in b[t] if r not in a[t]][:3]
+            problems.append(f"{t}: {len(a[t]) - 1} vs {len(b[t]) - 1} rows; e.g. {only_a} vs {only_b}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Warehouse `incremental` (base, build, late, incremental build) and `scratch` (both, full refresh)."""
+    tmp = tmp_path_factory.mktemp("incremental")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("COMMAND_CENTER_LANDING_DIR", str(tmp / "landing"))
+    mp.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
+    mp.setenv("DBT_PROFILES_DIR", str(REPO_ROOT / "profiles"))
+    mp.setenv("DBT_TARGET_PATH", str(tmp / "target"))
+    mp.setenv("DBT_LOG_PATH", str(tmp / "logs"))
+    mp.setenv("COMMAND_CENTER_DBT_TARGET", "duckdb")
+    mp.delenv("COMMAND_CENTER_REGISTER", raising=False)
+    for key, value in TELEMETRY_OFF.items():
+        mp.setenv(key, value)
+    (tmp / "dagster_home").mkdir()
+    (tmp / "dagster_home" / "dagster.yaml").write_text(DAGSTER_YAML)
+
+    s = get_settings()
+    table = generate_events(days=14, runs_per_day=3, seed=11, end_date=END, defect_rate=0.0,
+                            register=load_register(s.register_path))
+    base_rows, late_rows, held = split_events(table)
+    base_file, late_file = tmp / "base.jsonl", tmp / "late.jsonl"
+    write_events(pa.Table.from_pylist(base_rows, schema=table.schema), base_file, "jsonl")
+    write_events(pa.Table.from_pylist(late_rows, schema=table.schema), late_file, "jsonl")
+
+    incremental = _settings_for(mp, tmp, "incremental")
+    _land(incremental, base_file, BASE_LOADED_AT)
+    run_dbt(incremental, ["run"])  # the first build of a fresh warehouse
+    before_late = read_tables(incremental)
+    _land(incremental, late_file, LATE_LOADED_AT)
+    run_dbt(incremental, ["run"])  # incremental: only the runs / exceptions the late file touches
+    after_late = read_tables(incremental)
+
+    scratch = _settings_for(mp, tmp, "scratch")
+    _land(scratch, base_file, BASE_LOADED_AT)
+    _land(scratch, late_file, LATE_LOADED_AT)
+    run_dbt(scratch, ["run", "--full-refresh"])
+
+    yield {"incremental": incremental, "scratch": scratch, "held": held, "before_late": before_late,
+           "after_late": after_late, "mp": mp}
+    mp.undo()
+
+
+def test_late_events_change_the_marts(built):
+    """Sanity: the late file matters - the marts moved between the base build and the late build."""
+    before, after = built["before_late"], built["after_late"]
+    assert len(set(built["held"].values())) == 5
+    for table in ("marts.fct_workflow_runs", "marts.fct_exceptions", "marts.agg_workflow_daily",
+                  "intermediate.int_runs_summarized", "intermediate.int_exceptions_summarized"):
+        assert before[table] != after[table], f"{table} did not change with the late events"
+
+
+def test_incremental_build_equals_full_refresh_from_scratch(built):
+    """Base + late events built incrementally == the same data built from scratch, every mart."""
+    incremental = built["after_late"]
+    scratch = read_tables(built["scratch"])
+    assert len(scratch) >= 14
+    assert not _differences(incremental, scratch), "\n".join(_differences(incremental, scratch))
+
+
+def test_held_back_events_land_in_their_runs_and_exceptions(built):
+    """Spot checks of the incremental warehouse: the late run end closes its run, the late resolution
+    resolves its exception a week after the raise, the old run is there."""
+    con = connect(built["incremental"].duckdb_path, read_only=True)
+    try:
+        held = built["held"]
+        ids = list(held)
+        rows = con.execute(
+            "select e.event_id, e.event_type, e.workflow_id, e.run_id, e.exception_id from raw.workflow_events e "
+            f"where e.event_id in ({', '.join('?' for _ in ids)})", ids
+        ).fetchall()
+        by_reason = {held[r[0]]: r for r in rows}
+        _, _, wf, run, _ = by_reason["run end a day late"]
+        assert con.execute(
+            "select final_status from marts.fct_workflow_runs where workflow_id = ? and run_id = ?", [wf, run]
+        ).fetchone() == ("completed",)
+        exception_id = by_reason["exception resolved a week later"][4]
+        raised_at, resolved_at, is_open = con.execute(
+            "select raised_at, resolved_at, is_open from marts.fct_exceptions where exception_id = ?", [exception_id]
+        ).fetchone()
+        assert (resolved_at - raised_at, is_open) == (timedelta(days=7), False)
+        _, _, wf, run, _ = by_reason["whole run from the first day"]
+        assert con.execute(
+            "select count(*) from marts.fct_workflow_runs where workflow_id = ? and run_id = ?", [wf, run]
+        ).fetchone() == (1,)
+    finally:
+        con.close()
+
+
+def test_full_refresh_and_incremental_give_identical_marts(built):
+    """On the same data: an incremental re-run with nothing new, then --full-refresh, change nothing."""
+    s = built["incremental"]
+    built["mp"].setenv("COMMAND_CENTER_DUCKDB", str(s.duckdb_path))
+    run_dbt(s, ["run"])
+    rerun = read_tables(s)
+    assert not _differences(built["after_late"], rerun), "\n".join(_differences(built["after_late"], rerun))
+    run_dbt(s, ["run", "--full-refresh"])
+    refreshed = read_tables(s)
+    assert not _differences(rerun, refreshed), "\n".join(_differences(rerun, refreshed))
+
+
+def test_retention_purge_incremental_equals_full_refresh(built):
+    """Retention deletes the oldest events: the incremental build drops the runs / exceptions that lost
+    every event and recomputes those that lost some - the same marts as a full refresh."""
+    s = built["incremental"]
+    purge_before = datetime(2026, 11, 12)  # a cut through the middle of some runs
+    con = connect(s.duckdb_path)
+    try:
+        assert con.execute("delete from raw.workflow_events where event_ts < ?", [purge_before]).fetchone()[0] > 0
+    finally:
+        con.close()
+    run_dbt(s, ["run"])
+    incremental = read_tables(s)
+    assert incremental["intermediate.int_runs_summarized"] != built["after_late"]["intermediate.int_runs_summarized"]
+    run_dbt(s, ["run", "--full-refresh"])
+    refreshed = read_tables(s)
+    assert not _differences(incremental, refreshed), "\n".join(_differences(incremental, refreshed))
