@@ -41,3 +41,12 @@ dagster: $(STAMP)
 
 clean:
 	rm -rf warehouse landing .dagster_home target logs
+
+# The benchmark (docs/benchmarks.md): generate 1M and 10M events, then ingest, dbt run/build, an
+# incremental one-day build, the DuckDB SQL floor and pandas, each a median of BENCH_REPS runs
+# in child processes with peak RSS; results in bench_results/ (git-ignored). Takes a while.
+BENCH_SIZES ?= 1M,10M
+BENCH_REPS ?= 3
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m orchestration.bench --sizes $(BENCH_SIZES) --reps $(BENCH_REPS) --out bench_results

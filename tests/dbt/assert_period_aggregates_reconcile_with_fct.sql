@@ -57,4 +57,7 @@ where coalesce(aggregates.runs_started, 0) <> runs.runs_started
     or coalesce(aggregates.runs_failed, 0) <> coalesce(runs.runs_failed, 0)
     or coalesce(aggregates.runs_compensated, 0) <> coalesce(runs.runs_compensated, 0)
     or coalesce(aggregates.runs_within_slo, 0) <> coalesce(runs.runs_within_slo, 0)
-    or abs(coalesce(aggregates.compute_cost_cents, 0) - coalesce(runs.compute_cost_cents, 0)) > 0.000001
+    -- float sums in a different order differ in the last bits: at 10M events (about 1e8 cents) an
+    -- absolute 1e-6 is below double precision, so the tolerance is relative (1e-9), floored at 1e-6
+    or abs(coalesce(aggregates.compute_cost_cents, 0) - coalesce(runs.compute_cost_cents, 0))
+        > greatest(0.000001, 0.000000001 * abs(coalesce(runs.compute_cost_cents, 0)))

@@ -1,0 +1,5 @@
+import sys
+
+from orchestration.bench.runner import main
+
+sys.exit(main())

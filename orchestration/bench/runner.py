@@ -1,0 +1,380 @@
+"""Parent side of the benchmark: sizes x steps x repetitions, each in a child process.
+
+Wall times are medians over repetitions; peak RSS is the largest ru_maxrss over a step's
+repetitions, read with os.wait4 for each child (it covers the child and every descendant it
+waited for, e.g. DuckDB inside dbt). See docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from orchestration.bench.compare import compare_outputs
+from orchestration.settings import REPO_ROOT, TELEMETRY_OFF
+
+#: events per (day x runs_per_day) of the generator with the repository's register (~12.2 events
+#: per run, measured); used to choose runs_per_day for a requested size
+EVENTS_PER_DAY_PER_RUN_UNIT = 70.8
+END_DATE = date(2026, 11, 2)  # a Monday; fixed so every run of the benchmark sees the same bytes
+SEED = 20261102
+
+STEPS = ("ingest", "dbt_run", "dbt_build", "incremental_land", "incremental_build", "floor", "pandas")
+STEP_TEXT = {
+    "ingest": "land_file of the Parquet into a fresh DuckDB (file -> raw tables)",
+    "dbt_run": "`dbt run`: every model, no tests",
+    "dbt_build": "`dbt build`: every model + data tests + unit tests",
+    "incremental_land": "land_file of one more day (after the full build)",
+    "incremental_build": "`dbt build` after landing one more day",
+    "floor": "hand-written DuckDB SQL (floor.sql) from the Parquet",
+    "pandas": "pandas implementation from the Parquet",
+}
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower()
+    mult = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    return int(float(text[:-1] if text[-1:] in "km" else text) * mult)
+
+
+def size_label(n: int) -> str:
+    return f"{n / 1_000_000:g}M" if n >= 1_000_000 else f"{n / 1000:g}k"
+
+
+def plan_for(target: int) -> tuple[int, int]:
+    days = 90 if target >= 500_000 else 28
+    return days, max(1, round(target / (days * EVENTS_PER_DAY_PER_RUN_UNIT)))
+
+
+class Measured:
+    def __init__(self, wall: float, seconds: float, rss_kib: int, result: dict):
+        self.wall, self.seconds, self.rss_kib, self.result = wall, seconds, rss_kib, result
+
+
+def run_child(command: list[str], *, env: dict | None = None, log: Path, cwd: Path = REPO_ROOT) -> tuple[float, int, int]:
+    """Run a command; (wall seconds, exit code, peak RSS KiB of it and its waited-for descendants)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as fh:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, proc.returncode, usage.ru_maxrss
+
+
+class Bench:
+    def __init__(self, out: Path, reps: int, log=print):
+        self.out = out
+        self.reps = reps
+        self.log = log
+        self.rows: list[dict] = []
+        self.failures: list[str] = []
+        self.details: dict = {}
+        self.last_run_results: dict = {}
+
+    # -- children ---------------------------------------------------------------------------------
+    def python_step(self, step: str, args: dict, log: Path) -> Measured:
+        result_path = log.with_suffix(".json")
+        cmd = [sys.executable, "-m", "orchestration.bench.steps", step, json.dumps(args), str(result_path)]
+        wall, code, rss = run_child(cmd, env=self.env(), log=log)
+        if code != 0:
+            raise RuntimeError(f"step {step} failed (exit {code}); see {log}")
+        result = json.loads(result_path.read_text())
+        return Measured(wall, result["seconds"], rss, result)
+
+    def env(self, db: Path | None = None, target: Path | None = None) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_") and k != "COMMAND_CENTER_REGISTER"}
+        env.update(TELEMETRY_OFF)
+        env["COMMAND_CENTER_DBT_TARGET"] = "duckdb"
+        env["DBT_PROFILES_DIR"] = str(REPO_ROOT / "profiles")
+        # the freshness clock: the end of the benchmark data (+ the incremental day), not today
+        env["COMMAND_CENTER_FRESHNESS_AS_OF"] = (END_DATE + timedelta(days=1)).isoformat() + " 00:00:00"
+        if db is not None:
+            env["COMMAND_CENTER_DUCKDB"] = str(db)
+        if target is not None:
+            env["DBT_TARGET_PATH"] = str(target)
+            env["DBT_LOG_PATH"] = str(target / "logs")
+        return env
+
+    def dbt(self, command: str, db: Path, target: Path, log: Path) -> Measured:
+        from orchestration.lib.dbt import dbt_executable
+
+        cmd = [dbt_executable(), command, "--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT / "profiles"),
+               "--target", "duckdb", "--target-path", str(target)]
+        wall, code, rss = run_child(cmd, env=self.env(db, target), log=log)
+        results = {}
+        rr = target / "run_results.json"
+        if rr.exists():
+            results = json.loads(rr.read_text())
+        bad = [r["unique_id"] for r in results.get("results", []) if str(r.get("status")).lower() in ("error", "fail")]
+        if code != 0:
+            self.failures.append(f"dbt {command} on {db.name} exited {code} ({len(bad)} errors/failures: "
+                                 f"{', '.join(bad[:5])}); see {log}")
+        return Measured(wall, wall, rss, {"exit": code, "run_results": results, "errors": bad})
+
+    # -- bookkeeping ------------------------------------------------------------------------------
+    def record(self, step: str, label: str, events: int, measured: list[Measured], **extra) -> dict:
+        secs = [m.seconds for m in measured]
+        median = statistics.median(secs)
+        row = {
+            "step": step, "size": label, "events": events, "reps": len(secs), "median_s": round(median, 3),
+            "min_s": round(min(secs), 3), "max_s": round(max(secs), 3),
+            "events_per_s": round(events / median) if median > 0 else None,
+            "peak_rss_mib": round(max(m.rss_kib for m in measured) / 1024, 1), **extra,
+        }
+        self.rows.append(row)
+        self.log(f"  {step:<18} {label:>5}  median {median:8.2f} s  ({len(secs)} reps)  "
+                 f"{row['events_per_s'] or 0:>10,} ev/s  peak RSS {row['peak_rss_mib']:8.1f} MiB")
+        return row
+
+    # -- one size ---------------------------------------------------------------------------------
+    def run_size(self, target_events: int) -> None:
+        label = size_label(target_events)
+        days, rpd = plan_for(target_events)
+        data = self.out / "data" / label
+        data.mkdir(parents=True, exist_ok=True)
+        events_path, day_path, meta_path = data / "events.parquet", data / "day.parquet", data / "meta.json"
+        gen_args = {"days": days, "runs_per_day": rpd, "seed": SEED, "end_date": END_DATE.isoformat(),
+                    "events": str(events_path), "day_events": str(day_path)}
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else None
+        if not (meta and meta.get("args") == gen_args and events_path.exists() and day_path.exists()):
+            self.log(f"[{label}] generating {days} days x {rpd} runs/day/workflow (defect_rate=0) ...")
+            m = self.python_step("generate", gen_args, data / "generate.log")
+            meta = {"args": gen_args, "events": m.result["events"], "day_events": m.result["day_events"],
+                    "generate_seconds": round(m.wall, 2), "generate_peak_rss_mib": round(m.rss_kib / 1024, 1)}
+            meta_path.write_text(json.dumps(meta, indent=2))
+        events, day_events = meta["events"], meta["day_events"]
+        self.log(f"[{label}] {events:,} events ({days} days), +1 day: {day_events:,} events")
+        self.details.setdefault(label, {}).update({"events": events, "day_events": day_events, "days": days, "runs_per_day": rpd,
+                               "generate_seconds": meta.get("generate_seconds")})
+
+        work = self.out / "work" / label
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        logs = self.out / "logs" / label
+        shutil.rmtree(logs, ignore_errors=True)
+
+        # 1. ingest
+        runs = []
+        for i in range(self.reps):
+            db = work / f"ingest_{i}.duckdb"
+            m = self.python_step("ingest", {"db": str(db), "file": str(events_path)}, logs / f"ingest_{i}.log")
+            if m.result["rows_quarantined"]:
+                self.failures.append(f"[{label}] landing quarantined {m.result['rows_quarantined']} rows")
+            runs.append(m)
+            if i:
+                db.unlink()
+        self.record("ingest", label, events, runs, rows_loaded=runs[0].result["rows_loaded"])
+        landed = work / "landed.duckdb"
+        (work / "ingest_0.duckdb").rename(landed)
+
+        # 2. dbt run (models only: what the floor computes) and dbt build (models + tests)
+        runs = []
+        for i in range(self.reps):
+            db = work / "run.duckdb"
+            shutil.copyfile(landed, db)
+            runs.append(self.dbt("run", db, work / f"target_run_{i}", logs / f"dbt_run_{i}.log"))
+            db.unlink()
+        self.last_run_results = runs[-1].result["run_results"]
+        self.record("dbt_run", label, events, runs)
+        runs = []
+        built = work / "build.duckdb"
+        for i in range(self.reps):
+            shutil.copyfile(landed, built)
+            runs.append(self.dbt("build", built, work / f"target_build_{i}", logs / f"dbt_build_{i}.log"))
+        self.record("dbt_build", label, events, runs)
+        self.details[label]["dbt_build_top_models"] = top_nodes(runs[-1].result["run_results"], kind="model.")
+        self.details[label]["dbt_build_top_nodes"] = top_nodes(runs[-1].result["run_results"])
+        self.details[label]["dbt_run_top_models"] = top_nodes(self.last_run_results, kind="model.")
+        self.details[label]["dbt_build_nodes"] = len(runs[-1].result["run_results"].get("results", []))
+        self.details[label]["dbt_build_elapsed"] = runs[-1].result["run_results"].get("elapsed_time")
+        self.explain(label, built, work / f"target_build_{self.reps - 1}", logs)
+
+        # 3. incremental: one more day landed on the built warehouse, then dbt build again
+        lands, builds = [], []
+        for i in range(self.reps):
+            db = work / "inc.duckdb"
+            shutil.copyfile(built, db)
+            lands.append(self.python_step("ingest", {"db": str(db), "file": str(day_path), "register": False},
+                                          logs / f"incremental_land_{i}.log"))
+            builds.append(self.dbt("build", db, work / f"target_inc_{i}", logs / f"incremental_build_{i}.log"))
+            db.unlink()
+        self.record("incremental_land", label, day_events, lands)
+        self.record("incremental_build", label, day_events, builds, history_events=events)
+        self.details[label]["incremental_top_models"] = top_nodes(builds[-1].result["run_results"], kind="model.")
+
+        # 4. floor and 5. pandas (the first repetition writes its outputs for the equality check)
+        for step in ("floor", "pandas"):
+            runs = []
+            for i in range(self.reps):
+                args = {"events": str(events_path)}
+                if i == 0:
+                    args["out_dir"] = str(work / f"{step}_out")
+                runs.append(self.python_step(step, args, logs / f"{step}_{i}.log"))
+            self.record(step, label, events, runs)
+
+        # equality with the marts
+        self.details[label]["equality"] = {}
+        for step in ("floor", "pandas"):
+            report = compare_outputs(built, work / f"{step}_out")
+            self.details[label]["equality"][step] = report
+            for name, r in report.items():
+                status = "ok" if r["ok"] else "MISMATCH"
+                self.log(f"  equality {step:>6} vs marts {name:<14} {status}: mart {r['mart_rows']} rows, "
+                         f"{step} {r['other_rows']}, only-mart {r['only_mart']}, only-{step} {r['only_other']}, "
+                         f"values {r['value_mismatches']}" + ("" if r["ok"] else f" (e.g. {r['example_key']})"))
+                if not r["ok"]:
+                    self.failures.append(f"[{label}] {step} != marts on {name}")
+
+    def explain(self, label: str, db: Path, target: Path, logs: Path) -> None:
+        """EXPLAIN ANALYZE of the slowest model of the build, from its compiled SQL."""
+        results = json.loads((target / "run_results.json").read_text()).get("results", []) \
+            if (target / "run_results.json").exists() else []
+        models = [r for r in results if r["unique_id"].startswith("model.")]
+        if not models:
+            return
+        slowest = max(models, key=lambda r: r.get("execution_time") or 0)
+        name = slowest["unique_id"].split(".")[-1]
+        compiled = list((target / "compiled").rglob(f"{name}.sql"))
+        if not compiled:
+            return
+        out = logs / f"explain_{name}.txt"
+        try:
+            self.python_step("explain", {"db": str(db), "sql_file": str(compiled[0]), "out": str(out)},
+                             logs / f"explain_{name}.log")
+            self.details[label]["explain"] = {"model": name, "file": str(out)}
+        except RuntimeError as exc:  # diagnostics only: never fails the benchmark
+            self.details[label]["explain"] = {"model": name, "error": str(exc)}
+
+
+def top_nodes(run_results: dict, n: int = 8, kind: str = "") -> list[dict]:
+    rows = [
+        {"node": r["unique_id"], "seconds": round(r.get("execution_time") or 0, 3)}
+        for r in run_results.get("results", []) if r["unique_id"].startswith(kind)
+    ]
+    return sorted(rows, key=lambda r: -r["seconds"])[:n]
+
+
+def ratios(rows: list[dict]) -> list[dict]:
+    by = {(r["step"], r["size"]): r for r in rows}
+    sizes = list(dict.fromkeys(r["size"] for r in rows))
+    out = []
+    for size in sizes:
+        def m(step, size=size):
+            row = by.get((step, size))
+            return row["median_s"] if row else None
+
+        def ratio(a, b):
+            return round(a / b, 2) if a and b else None
+
+        out.append({
+            "size": size,
+            "build_over_floor": ratio(m("dbt_build"), m("floor")),
+            "run_over_floor": ratio(m("dbt_run"), m("floor")),
+            "pandas_over_build": ratio(m("pandas"), m("dbt_build")),
+            "pandas_over_run": ratio(m("pandas"), m("dbt_run")),
+        })
+    inc = [(s, by[("incremental_build", s)]["median_s"]) for s in sizes if ("incremental_build", s) in by]
+    if len(inc) >= 2:
+        base = inc[0]
+        for s, v in inc[1:]:
+            out.append({"size": f"{s} vs {base[0]}", "incremental_over_incremental": round(v / base[1], 2)})
+    return out
+
+
+def git_state() -> dict:
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False).stdout
+        except OSError:
+            return ""
+
+    return {"commit": git("rev-parse", "HEAD").strip(), "dirty_paths": len(git("status", "--short").splitlines())}
+
+
+def markdown(result: dict) -> str:
+    lines = [
+        "# Benchmark results", "",
+        f"- when: {result['started_at']} UTC; commit `{result['git']['commit'][:12]}` with "
+        f"{result['git']['dirty_paths']} uncommitted paths (`git status --short | wc -l`) at the start; "
+        f"at the end `{result['git_at_end']['commit'][:12]}` with {result['git_at_end']['dirty_paths']}",
+        f"- machine: {result['machine']}; repetitions per size: {result['reps']} (median; peak RSS = max over reps)",
+        "- data: the project's generator, Parquet, defect_rate=0 (nothing quarantined, so the floor and "
+        "pandas read the same events the landing loads)", "",
+        "| step | size | events | reps | median s | min-max s | events/s | peak RSS MiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["rows"]:
+        lines.append(f"| {r['step']} | {r['size']} | {r['events']:,} | {r['reps']} | {r['median_s']:.2f} | "
+                     f"{r['min_s']:.2f}-{r['max_s']:.2f} | {r['events_per_s'] or 0:,} | {r['peak_rss_mib']:.0f} |")
+    lines += ["", "incremental rows: events = the day landed (history = the size).", "",
+              "| size | dbt build / floor | dbt run / floor | pandas / dbt build | pandas / dbt run | incremental 10M / 1M |",
+              "|---|---:|---:|---:|---:|---:|"]
+    for r in result["ratios"]:
+        lines.append(f"| {r['size']} | {r.get('build_over_floor', '')} | {r.get('run_over_floor', '')} | "
+                     f"{r.get('pandas_over_build', '')} | {r.get('pandas_over_run', '')} | "
+                     f"{r.get('incremental_over_incremental', '')} |")
+    lines += ["", "## Equality with the marts", ""]
+    for size, d in result["details"].items():
+        for step, report in d.get("equality", {}).items():
+            cells = ", ".join(f"{k} {'ok' if v['ok'] else 'MISMATCH'} ({v['mart_rows']} rows)" for k, v in report.items())
+            lines.append(f"- {size} {step}: {cells}")
+    lines += ["", "## Slowest dbt nodes (full build, last repetition)", ""]
+    for size, d in result["details"].items():
+        top = ", ".join(f"{t['node'].split('.')[-1]} {t['seconds']:.2f}s" for t in d.get("dbt_build_top_models", [])[:6])
+        lines.append(f"- {size} models: {top} (dbt elapsed {d.get('dbt_build_elapsed') or 0:.1f}s, "
+                     f"{d.get('dbt_build_nodes', 0)} nodes)")
+        top = ", ".join(f"{t['node'].split('.')[-1]} {t['seconds']:.2f}s" for t in d.get("dbt_build_top_nodes", [])[:4])
+        lines.append(f"- {size} all nodes: {top}")
+    lines += ["", f"Status: {'PASSED' if not result['failures'] else 'FAILED'}"]
+    lines += [f"- {f}" for f in result["failures"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestration.bench", description=__doc__)
+    parser.add_argument("--sizes", default="1M,10M", help="events per size, comma separated (20k, 1M, 10M, ...)")
+    parser.add_argument("--reps", default="3",
+                        help="repetitions per step (median reported); one number, or one per size (3,1)")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench_results", help="results, cached data, logs")
+    parser.add_argument("--keep-work", action="store_true", help="keep the temporary warehouses under OUT/work")
+    args = parser.parse_args(argv)
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    reps = [max(1, int(r)) for r in str(args.reps).split(",") if r.strip()]
+    reps += [reps[-1]] * (len(sizes) - len(reps))
+    bench = Bench(out, reps[0])
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    git_at_start = git_state()
+    for n, r in zip(sizes, reps, strict=False):
+        bench.reps = r
+        bench.details.setdefault(size_label(n), {})["reps"] = r
+        try:
+            bench.run_size(n)
+        except Exception as exc:  # noqa: BLE001 - report, keep the other sizes' numbers
+            bench.failures.append(f"[{size_label(n)}] {type(exc).__name__}: {exc}")
+            print(f"[{size_label(n)}] FAILED: {exc}", flush=True)
+        if not args.keep_work:
+            shutil.rmtree(out / "work" / size_label(n), ignore_errors=True)
+    result = {
+        "started_at": started, "git": git_at_start, "git_at_end": git_state(), "reps": ",".join(map(str, reps[: len(sizes)])),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                   f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, {platform.python_version()}",
+        "rows": bench.rows, "ratios": ratios(bench.rows), "details": bench.details, "failures": bench.failures,
+        "steps": STEP_TEXT,
+    }
+    (out / "results.json").write_text(json.dumps(result, indent=2, default=str))
+    text = markdown(result)
+    (out / "results.md").write_text(text)
+    print(text)
+    return 1 if bench.failures else 0
