@@ -1,6 +1,8 @@
 """Opening the DuckDB warehouse: one writer at a time, UTC session, raw schema present."""
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -8,6 +10,21 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.contract import RAW_DDL
+
+#: DuckDB's memory_limit for every warehouse connection (landing, reports) and for dbt (profiles.yml
+#: reads the same variable). Past it DuckDB spills to ``<warehouse>.tmp/`` instead of growing: without
+#: a limit it takes up to 80% of RAM (18 GiB landing 10M events on a 24 GiB machine; docs/benchmarks.md).
+MEMORY_LIMIT_ENV = "COMMAND_CENTER_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "3GB"
+_MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+def memory_limit() -> str:
+    """The configured DuckDB memory_limit (validated: a number and a unit, e.g. '3GB', '512MiB')."""
+    value = os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+    if not _MEMORY_LIMIT.match(value):
+        raise ValueError(f"{MEMORY_LIMIT_ENV} must be a size like 3GB or 512MiB, not {value!r}")
+    return value
 
 
 class WarehouseBusyError(RuntimeError):
@@ -28,6 +45,7 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
             ) from None
         raise
     con.execute("set TimeZone = 'UTC'")
+    con.execute(f"set memory_limit = '{memory_limit()}'")  # validated above: digits and a unit only
     return con
 
 
