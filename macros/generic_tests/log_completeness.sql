@@ -1,6 +1,7 @@
-{#- Log-completeness check `check_name` over the events in `model` (stg_command_center__workflow_events):
-    fails on every violation of that check (one row each, with workflow_id, run_id, event_id, event_day
-    and a detail). The rules: macros/quality/log_completeness_violations.sql and the doc blocks
+{#- Log-completeness check `check_name`: fails on every violation of that check, one row each (check_name,
+    workflow_id, run_id, event_id, event_day, detail). `model` is int_log_completeness_violations, the
+    table that evaluates every check once per build (macros/quality/log_completeness_violations.sql);
+    the test only reads its rows, so eight checks cost one evaluation. The rules: doc blocks
     log_completeness_* in models/marts/quality/_quality__docs.md. -#}
 {% test log_completeness(model, check_name) %}
 
@@ -9,10 +10,7 @@
 {%- endif %}
 
 select *
-from (
-    {#- the macro reads stg_governance__slo_targets only for the checks that need it (daily_volume,
-        freshness): the error checks read this model alone, so their failure blocks all of its descendants -#}
-    {{ log_completeness_violations(model, checks=[check_name]) }}
-) as log_completeness_violations
+from {{ model }}
+where check_name = '{{ check_name }}'
 
 {% endtest %}

@@ -1,7 +1,7 @@
-{#- The log-completeness checks: ONE definition of every violation, used by
-    - the generic test `log_completeness` (macros/generic_tests/log_completeness.sql), attached to
-      stg_command_center__workflow_events once per check (the tests Dagster shows as asset checks), and
-    - int_log_completeness_violations, which feeds agg_log_completeness_daily.
+{#- The log-completeness checks: ONE definition of every violation, computed once per build by the
+    table int_log_completeness_violations. The generic test `log_completeness`
+    (macros/generic_tests/log_completeness.sql), attached to that table once per check (the tests
+    Dagster shows as asset checks), reads its rows of the table; agg_log_completeness_daily counts them.
     The rules in words: doc blocks log_completeness_* in models/marts/quality/_quality__docs.md. -#}
 
 
@@ -52,10 +52,7 @@
         {{ exceptions.raise_compiler_error("log_completeness_violations: unknown check '" ~ check ~ "'; known: " ~ all_checks | join(', ')) }}
     {%- endif -%}
 {%- endfor -%}
-{#- Only the checks asked for are rendered, and the register is read only by the checks that need it:
-    a test that reads one relation blocks everything downstream of it in `dbt build`, while dbt lets a
-    test with two parents block only the models that descend from both - so the error checks must
-    not read stg_governance__slo_targets. -#}
+{#- Only the checks asked for are rendered, and the register is read only by the checks that need it. -#}
 {%- set needs_register = 'daily_volume' in checks or 'freshness' in checks -%}
 {%- set needs_daily_counts = 'daily_volume' in checks or 'no_silent_days' in checks -%}
 {%- if needs_register and slo_targets_relation is none -%}
@@ -145,34 +142,17 @@ flagged_events as (
 -- runs: the lifecycle of every run
 -- ---------------------------------------------------------------------------------------------
 
-ranked_events as (
-
-    select
-        flagged_events.*,
-        -- the ending event is the earliest terminal event (ties: the lowest event_id), as in int_runs_summarized
-        row_number() over (
-            partition by workflow_id, run_id
-            order by case when is_terminal then 0 else 1 end, event_ts, event_id
-        ) as terminal_rank,
-        row_number() over (
-            partition by workflow_id, run_id
-            order by case when is_run_start then 0 else 1 end, event_ts, event_id
-        ) as run_start_rank
-
-    from flagged_events
-
-),
-
 runs as (
 
+    -- one hash aggregate over the events (no per-run windows: at 10M events they dominated the build)
     select
         workflow_id,
         run_id,
         max(case when log_format = 'telemetry' then 1 else 0 end) = 1 as is_telemetry,
         min(event_ts) as first_event_at,
+        min(case when not is_future then event_ts end) as first_current_event_at,
         min(case when is_run_start then event_ts end) as first_run_started_at,
         sum(case when is_run_start then 1 else 0 end) as run_started_count,
-        max(case when is_run_start and run_start_rank = 2 then event_id end) as second_run_started_event_id,
 
         sum(case when is_terminal then 1 else 0 end) as terminal_count,
         sum(case when is_terminal and event_type = 'run_completed' then 1 else 0 end) as completed_count,
@@ -181,11 +161,54 @@ runs as (
         min(case when is_terminal and event_type = 'run_failed' then event_ts end) as failed_at,
         min(case when is_terminal and event_type = 'run_compensated' then event_ts end) as compensated_at,
 
-        max(case when is_terminal and terminal_rank = 1 then event_ts end) as ended_at,
-        max(case when is_terminal and terminal_rank = 1 then event_type end) as ending_event_type,
-        max(case when is_terminal and terminal_rank = 2 then event_id end) as second_terminal_event_id
+        -- the ending event is the earliest terminal event (ties: the lowest event_id), as in int_runs_summarized
+        min(case when is_terminal then event_ts end) as ended_at,
+        {{ first_value_by('case when is_terminal then event_type end', 'event_ts', 'event_id') }} as ending_event_type,
 
-    from ranked_events
+        -- the latest event that may not follow the end (acks and resolutions may), and the latest
+        -- run_compensated (it may follow a run_failed end): nothing_after_run_end reads only the
+        -- runs where one of them is after the end
+        max(
+            case
+                when event_type not in ('exception_acknowledged', 'exception_resolved', 'run_compensated') then event_ts
+            end
+        ) as last_checked_event_at,
+        max(case when event_type = 'run_compensated' then event_ts end) as last_compensation_at
+
+    from flagged_events
+    group by workflow_id, run_id
+
+),
+
+repeated_lifecycle_events as (
+
+    -- the second run_started and the second terminal event (by event_ts, then event_id) of the few
+    -- runs that have two or more: the event a one_run_started / one_terminal_event violation names
+    select
+        workflow_id,
+        run_id,
+        max(case when is_run_start and lifecycle_rank = 2 then event_id end) as second_run_started_event_id,
+        max(case when is_terminal and lifecycle_rank = 2 then event_id end) as second_terminal_event_id
+
+    from (
+        select
+            flagged_events.workflow_id,
+            flagged_events.run_id,
+            flagged_events.event_id,
+            flagged_events.is_run_start,
+            flagged_events.is_terminal,
+            row_number() over (
+                partition by flagged_events.workflow_id, flagged_events.run_id, flagged_events.is_run_start
+                order by flagged_events.event_ts, flagged_events.event_id
+            ) as lifecycle_rank
+
+        from flagged_events
+        inner join runs
+            on flagged_events.workflow_id = runs.workflow_id
+            and flagged_events.run_id = runs.run_id
+        where (runs.run_started_count >= 2 and flagged_events.is_run_start)
+            or (runs.terminal_count >= 2 and flagged_events.is_terminal)
+    ) as lifecycle_events
     group by workflow_id, run_id
 
 ),
@@ -195,10 +218,9 @@ workflow_edges as (
     -- the left edge of each workflow's log in the warehouse: its earliest (not future-dated) event
     select
         workflow_id,
-        min(event_ts) as first_event_at
+        min(first_current_event_at) as first_event_at
 
-    from flagged_events
-    where not is_future
+    from runs
     group by workflow_id
 
 ),
@@ -207,6 +229,8 @@ telemetry_runs as (
 
     select
         runs.*,
+        repeated_lifecycle_events.second_run_started_event_id,
+        repeated_lifecycle_events.second_terminal_event_id,
         -- an edge run: its run_started is not in the window, because the run began before the
         -- workflow's first event in the warehouse (retention purge, or a feed's first export)
         (
@@ -224,6 +248,9 @@ telemetry_runs as (
     from runs
     left join workflow_edges
         on runs.workflow_id = workflow_edges.workflow_id
+    left join repeated_lifecycle_events
+        on runs.workflow_id = repeated_lifecycle_events.workflow_id
+        and runs.run_id = repeated_lifecycle_events.run_id
     where runs.is_telemetry
 
 ),
@@ -289,6 +316,14 @@ nothing_after_run_end as (
         on flagged_events.workflow_id = telemetry_runs.workflow_id
         and flagged_events.run_id = telemetry_runs.run_id
     where telemetry_runs.ended_at is not null
+        -- only the runs with something after the end (the per-run maxima), so the join is small
+        and (
+            telemetry_runs.last_checked_event_at > telemetry_runs.ended_at
+            or (
+                telemetry_runs.last_compensation_at > telemetry_runs.ended_at
+                and telemetry_runs.ending_event_type <> 'run_failed'
+            )
+        )
         -- equal timestamps are not "after"
         and flagged_events.event_ts > telemetry_runs.ended_at
         and flagged_events.event_type not in ('exception_acknowledged', 'exception_resolved')

@@ -29,14 +29,14 @@ SNOWFLAKE_FUNCTIONS: frozenset[str] = frozenset(
     {
         # aggregates and window functions
         "any_value", "array_agg", "avg", "count", "count_if", "dense_rank", "first_value", "lag", "last_value",
-        "lead", "listagg", "max", "median", "min", "percentile_cont", "percentile_disc", "rank", "row_number",
+        "lead", "listagg", "max", "median", "min", "min_by", "percentile_cont", "percentile_disc", "rank", "row_number",
         "stddev", "sum", "variance",
         # conditional and null handling
         "coalesce", "decode", "div0", "greatest", "iff", "ifnull", "least", "nullif", "nvl", "zeroifnull",
         # numeric
         "abs", "ceil", "exp", "floor", "ln", "mod", "power", "round", "sqrt", "trunc",
         # text
-        "concat", "left", "length", "lower", "ltrim", "md5", "position", "regexp_like", "regexp_replace",
+        "concat", "left", "length", "lower", "lpad", "ltrim", "md5", "position", "regexp_like", "regexp_replace",
         "regexp_substr", "replace", "right", "rtrim", "sha2", "split_part", "startswith", "substr", "substring",
         "trim", "upper",
         # conversion

@@ -38,6 +38,25 @@ percentiles as (
 
 ),
 
+first_values as (
+
+    -- first_value_by: rows (priority, ts, id, value); the first row by (priority, ts, id) with a value
+    select
+        {{ first_value_by('v', 'ts', 'id', priority='p') }} as by_priority,
+        {{ first_value_by('v', 'ts', 'id') }} as by_time,
+        {{ first_value_by("case when p = 1 then v end", 'ts', 'id') }} as only_priority_1,
+        {{ first_value_by("case when p = 9 then v end", 'ts', 'id') }} as none_matching
+    from (
+        values
+            (1, cast('2026-11-22 10:00:00' as timestamp), 'e1', 'early'),
+            (0, cast('2026-11-22 11:00:00' as timestamp), 'e3', 'start_b'),
+            (0, cast('2026-11-22 11:00:00' as timestamp), 'e2', 'start_a'),
+            (0, cast('2026-11-22 09:00:00' as timestamp), 'e0', cast(null as varchar)),
+            (1, cast('2026-11-22 10:00:00.000001' as timestamp), 'a4', 'later')
+    ) as picked (p, ts, id, v)
+
+),
+
 checks as (
 
     select 'week_start: Sunday 23:59:59 belongs to the week of the Monday before' as check_name,
@@ -92,6 +111,18 @@ checks as (
     union all
     select 'timestamp_add_seconds: snooze + target crosses midnight into the next ISO week',
         {{ timestamp_add_seconds("cast('2026-11-22 23:20:00' as timestamp)", '2700.0') }} = cast('2026-11-23 00:05:00' as timestamp)
+    union all
+    select 'first_value_by: priority first, then time, then id (the null value at 09:00 is skipped)',
+        (select by_priority from first_values) = 'start_a'
+    union all
+    select 'first_value_by: without priority, the earliest row with a value',
+        (select by_time from first_values) = 'early'
+    union all
+    select 'first_value_by: a microsecond apart is ordered (the later row has the lower id)',
+        (select only_priority_1 from first_values) = 'early'
+    union all
+    select 'first_value_by: null when no row has a value',
+        (select none_matching from first_values) is null
     union all
     select 'timestamp_add_seconds: fractional seconds',
         {{ timestamp_add_seconds("cast('2026-11-22 23:59:59' as timestamp)", '0.5') }} = cast('2026-11-22 23:59:59.5' as timestamp)

@@ -393,9 +393,9 @@ def test_check_fails_on_rows_that_must_fail(builds, check):
 
 def test_every_check_has_its_test_with_the_agreed_severity():
     declared = {}
-    yml = yaml.safe_load((REPO_ROOT / "models/staging/command_center/_command_center__models.yml").read_text())
-    events_model = next(m for m in yml["models"] if m["name"] == "stg_command_center__workflow_events")
-    for test in events_model["data_tests"]:
+    yml = yaml.safe_load((REPO_ROOT / "models/intermediate/quality/_int_quality__models.yml").read_text())
+    violations_model = next(m for m in yml["models"] if m["name"] == "int_log_completeness_violations")
+    for test in violations_model["data_tests"]:
         if test.get("test_name") == "log_completeness":
             declared[test["arguments"]["check_name"]] = (test["name"], test["config"]["severity"])
     assert declared == {c: (f"log_completeness_{c}", s) for c, s in CHECKS.items()}
@@ -430,10 +430,12 @@ def test_a_failing_error_check_skips_the_marts(builds):
     built, _ = builds["fail"]
     for check, severity in CHECKS.items():
         assert built.status(f"log_completeness_{check}") == ("fail" if severity == "error" else "warn")
-    # everything downstream of the staging model is skipped: the run marts and the quality mart alike
-    for model in ("fct_workflow_runs", "agg_log_completeness_daily", "int_log_completeness_violations", "int_runs_summarized"):
+    # everything downstream of the violations table is skipped: the facts, the run marts and the
+    # quality mart alike (the intermediates that read the events depend on the table: the gate)
+    for model in ("fct_workflow_runs", "agg_log_completeness_daily", "int_runs_summarized"):
         assert built.status(model) == "skipped", model
-    # the staging model itself and models beside it are built
+    # the violations table itself (it holds the failures), the staging model and models beside it are built
+    assert built.status("int_log_completeness_violations") == "success"
     assert built.status("stg_command_center__workflow_events") == "success"
     assert built.status("stg_governance__slo_targets") == "success"
 
@@ -442,3 +444,39 @@ def test_future_skew_default_is_the_contracts():
     macro = (REPO_ROOT / "macros/quality/log_completeness_violations.sql").read_text()
     default = re.search(r"var\('log_completeness_max_future_skew_hours',\s*(\d+)\)", macro)
     assert default and int(default.group(1)) == MAX_FUTURE_SKEW_HOURS
+
+
+def test_every_model_that_reads_the_events_is_behind_the_gate(tmp_path):
+    """The error checks block the marts only because every model that reads the events (other than the
+    violations table itself) depends on int_log_completeness_violations, and every mart descends from
+    one of them. A new model reading the events without `-- depends_on:` the table would escape the
+    gate: this fails then, naming it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
+    env.update(TELEMETRY_OFF)
+    env.update(COMMAND_CENTER_DUCKDB=str(tmp_path / "wh.duckdb"), COMMAND_CENTER_DBT_TARGET="duckdb",
+               DBT_LOG_PATH=str(tmp_path / "logs"))
+    subprocess.run(
+        [dbt_executable(), "parse", "--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT / "profiles"),
+         "--target", "duckdb", "--target-path", str(tmp_path / "target")],
+        cwd=REPO_ROOT, env=env, check=True, capture_output=True,
+    )
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    models = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"}
+    events = next(uid for uid, n in models.items() if n["name"] == "stg_command_center__workflow_events")
+    gate = next(uid for uid, n in models.items() if n["name"] == "int_log_completeness_violations")
+    readers = {uid for uid, n in models.items() if events in n["depends_on"]["nodes"] and uid != gate}
+    assert readers, "no model reads the events?"
+    ungated = sorted(models[uid]["name"] for uid in readers if gate not in models[uid]["depends_on"]["nodes"])
+    assert not ungated, f"read the events without depending on the gate: {ungated}"
+
+    def ancestors(uid: str, seen: set[str]) -> set[str]:
+        for parent in models.get(uid, {}).get("depends_on", {}).get("nodes", []):
+            if parent not in seen:
+                seen.add(parent)
+                ancestors(parent, seen)
+        return seen
+
+    marts = [uid for uid, n in models.items() if n["path"].startswith("marts/")]
+    assert marts
+    outside = sorted(models[uid]["name"] for uid in marts if gate not in ancestors(uid, set()))
+    assert not outside, f"marts not downstream of the gate: {outside}"

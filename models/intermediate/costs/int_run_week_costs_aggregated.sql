@@ -4,6 +4,9 @@
     team on this much smaller grain. Reads staging only (no marts). Definitions: doc blocks
     compute_cost, human_actor and labor_time in models/marts/costs/_costs__docs.md. -#}
 
+-- depends_on: {{ ref('int_log_completeness_violations') }}
+-- (the gate: a failing error-severity log-completeness check skips this model; _int_quality__models.yml)
+
 with
 
 events as (

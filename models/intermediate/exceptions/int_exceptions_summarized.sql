@@ -10,7 +10,11 @@
     lost all their events are deleted (pre_hook), those that lost some are recomputed. Doc block
     incremental_rules in models/marts/runs/_runs__docs.md. -#}
 
+-- depends_on: {{ ref('int_log_completeness_violations') }}
+-- (the gate: a failing error-severity log-completeness check skips this model; _int_quality__models.yml)
+
 {%- set lookback_seconds = var('incremental_load_lookback_hours', 1) | float * 3600 %}
+{%- set raise_priority = "case when event_type = 'exception_raised' then 0 else 1 end" %}
 
 with
 
@@ -110,54 +114,32 @@ exception_events as (
 
 ),
 
-ranked as (
-
-    select
-        exception_events.*,
-
-        -- the defining event: the earliest exception_raised, else the earliest event of the exception
-        row_number() over (
-            partition by exception_id
-            order by case when event_type = 'exception_raised' then 0 else 1 end, event_ts, event_id
-        ) as raise_rank,
-
-        -- the first touch: the earliest exception_acknowledged
-        row_number() over (
-            partition by exception_id
-            order by case when event_type = 'exception_acknowledged' then 0 else 1 end, event_ts, event_id
-        ) as touch_rank,
-
-        -- the resolution: the earliest exception_resolved
-        row_number() over (
-            partition by exception_id
-            order by case when event_type = 'exception_resolved' then 0 else 1 end, event_ts, event_id
-        ) as resolve_rank
-
-    from exception_events
-
-),
-
 summarized as (
 
+    -- one hash aggregate per exception: the defining event, first touch and resolution are
+    -- picked with first_value_by (the first row by the stated order), not with row_number windows
     select
         exception_id,
 
-        max(case when raise_rank = 1 then workflow_id end) as workflow_id,
-        max(case when raise_rank = 1 then run_id end) as run_id,
-        max(case when raise_rank = 1 then region end) as region,
-        -- class and severity: from the raise, else from any later event that carries them
-        coalesce(
-            max(case when raise_rank = 1 then exception_class end),
-            min(exception_class)
-        ) as exception_class,
-        max(case when raise_rank = 1 and event_type = 'exception_raised' then severity end) as event_severity,
+        -- the defining event: the earliest exception_raised, else the earliest event of the exception
+        {{ first_value_by('workflow_id', 'event_ts', 'event_id', priority=raise_priority) }} as workflow_id,
+        {{ first_value_by('run_id', 'event_ts', 'event_id', priority=raise_priority) }} as run_id,
+        {{ first_value_by('region', 'event_ts', 'event_id', priority=raise_priority) }} as region,
+        -- class: the defining event's, else the first later event (same order) that carries one
+        {{ first_value_by('exception_class', 'event_ts', 'event_id', priority=raise_priority) }} as exception_class,
+        -- severity: the earliest exception_raised that carries one
+        {{ first_value_by("case when event_type = 'exception_raised' then severity end", 'event_ts', 'event_id') }}
+            as event_severity,
 
         max(case when event_type = 'exception_raised' then 1 else 0 end) = 1 as has_raised_event,
-        max(case when raise_rank = 1 and event_type = 'exception_raised' then event_ts end) as raised_at,
-        max(case when touch_rank = 1 and event_type = 'exception_acknowledged' then event_ts end) as first_touch_at,
-        max(case when touch_rank = 1 and event_type = 'exception_acknowledged' then actor end) as first_touch_by,
-        max(case when resolve_rank = 1 and event_type = 'exception_resolved' then event_ts end) as resolved_at,
-        max(case when resolve_rank = 1 and event_type = 'exception_resolved' then actor end) as resolved_by,
+        min(case when event_type = 'exception_raised' then event_ts end) as raised_at,
+        -- the first touch: the earliest exception_acknowledged; the resolution: the earliest exception_resolved
+        min(case when event_type = 'exception_acknowledged' then event_ts end) as first_touch_at,
+        {{ first_value_by("case when event_type = 'exception_acknowledged' then actor end", 'event_ts', 'event_id') }}
+            as first_touch_by,
+        min(case when event_type = 'exception_resolved' then event_ts end) as resolved_at,
+        {{ first_value_by("case when event_type = 'exception_resolved' then actor end", 'event_ts', 'event_id') }}
+            as resolved_by,
         min(event_ts) as first_event_at,
         max(event_ts) as last_event_at,
 
@@ -169,7 +151,7 @@ summarized as (
         -- the latest load among the exception's events: the table's high-water mark is its max
         max(loaded_at) as max_loaded_at
 
-    from ranked
+    from exception_events
     group by exception_id
 
 ),

@@ -6,6 +6,9 @@
     (pre_hook in _int_runs__models.yml), runs that lost some are recomputed. Doc block
     incremental_rules in _runs__docs.md. -#}
 
+-- depends_on: {{ ref('int_log_completeness_violations') }}
+-- (the gate: a failing error-severity log-completeness check skips this model; _int_quality__models.yml)
+
 {%- set lookback_seconds = var('incremental_load_lookback_hours', 1) | float * 3600 %}
 
 with
@@ -111,35 +114,10 @@ flagged as (
 
 ),
 
-ranked as (
-
-    select
-        flagged.*,
-
-        -- the anchor event: the earliest run_started, else the earliest event of the run
-        row_number() over (
-            partition by workflow_id, run_id
-            order by case when is_run_start then 0 else 1 end, event_ts, event_id
-        ) as anchor_rank,
-
-        -- the owner event: the earliest run_started naming an owner, else the earliest event naming one
-        row_number() over (
-            partition by workflow_id, run_id
-            order by case when owner is null then 1 else 0 end, case when is_run_start then 0 else 1 end, event_ts, event_id
-        ) as owner_rank,
-
-        -- the ending event: the earliest terminal event (ties: the lowest event_id)
-        row_number() over (
-            partition by workflow_id, run_id
-            order by case when is_run_end then 0 else 1 end, event_ts, event_id
-        ) as end_rank
-
-    from flagged
-
-),
-
 summarized as (
 
+    -- one hash aggregate per run: the anchor, owner and ending events are picked with
+    -- first_value_by (the first row by the stated order), not with row_number windows
     select
         workflow_id,
         run_id,
@@ -150,12 +128,19 @@ summarized as (
             else 'minimal'
         end as log_format,
 
-        max(case when anchor_rank = 1 then event_ts end) as anchor_event_ts,
-        max(case when anchor_rank = 1 then region end) as region,
-        max(case when owner_rank = 1 then owner end) as event_owner,
+        -- the anchor event: the earliest run_started, else the earliest event of the run
+        {{ first_value_by('event_ts', 'event_ts', 'event_id', priority='case when is_run_start then 0 else 1 end') }}
+            as anchor_event_ts,
+        {{ first_value_by('region', 'event_ts', 'event_id', priority='case when is_run_start then 0 else 1 end') }}
+            as region,
+        -- the owner event: the earliest run_started naming an owner, else the earliest event naming one
+        {{ first_value_by('owner', 'event_ts', 'event_id', priority='case when is_run_start then 0 else 1 end') }}
+            as event_owner,
 
-        max(case when end_rank = 1 and is_run_end then event_ts end) as terminal_event_ts,
-        max(case when end_rank = 1 and is_run_end then event_type end) as terminal_event_type,
+        -- the ending event: the earliest terminal event (ties: the lowest event_id)
+        min(case when is_run_end then event_ts end) as terminal_event_ts,
+        {{ first_value_by('case when is_run_end then event_type end', 'event_ts', 'event_id') }}
+            as terminal_event_type,
 
         max(case when is_run_start then 1 else 0 end) = 1 as has_run_started_event,
         max(case when is_run_end and event_type = 'run_compensated' then 1 else 0 end) = 1 as has_compensation,
@@ -172,7 +157,7 @@ summarized as (
         sum(cost_cents) as compute_cost_cents,
         max(loaded_at) as max_loaded_at
 
-    from ranked
+    from flagged
     group by workflow_id, run_id
 
 ),
