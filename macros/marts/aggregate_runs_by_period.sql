@@ -2,7 +2,9 @@
     of every metric (_runs__docs.md). Reads `runs` (fct_workflow_runs) once; each run is counted
     in the period it started (runs_started) and in the period it ended (everything else). A spine
     fills the periods between a workflow-region's first and last activity with zeros.
-    period: 'day' (column `day`) or 'week' (column `week_start`, the ISO Monday). -#}
+    period: 'day' (column `day`) or 'week' (column `week_start`, the ISO Monday).
+    Incremental (macros/incremental/mart_recompute.sql): only the periods after the last one the
+    table keeps are computed; the spine's bounds still come from every run. -#}
 {% macro aggregate_runs_by_period(runs, period) -%}
 
 {%- if period == 'day' -%}
@@ -81,19 +83,23 @@ activity as (
 
     from run_periods
     where period_start is not null
+        -- incremental: only the periods the table is missing (the pre_hook deleted the recomputed ones)
+        and {{ mart_missing_periods_filter('period_start', period_column) }}
     group by workflow_id, region, period_start
 
 ),
 
 activity_bounds as (
 
+    -- over all runs: the spine runs from a workflow-region's first to its last active period
     select
         workflow_id,
         region,
         min(period_start) as first_period_start,
         max(period_start) as last_period_start
 
-    from activity
+    from run_periods
+    where period_start is not null
     group by workflow_id, region
 
 ),
@@ -101,6 +107,12 @@ activity_bounds as (
 spine as (
 
     {{ period_spine('activity_bounds', 'first_period_start', 'last_period_start', period, 'period_start') }}
+
+),
+
+build_state as (
+
+    select * from {{ ref('int_build_state') }}
 
 ),
 
@@ -128,13 +140,17 @@ final as (
             else cast(activity.runs_within_slo as double) / activity.runs_completed_with_slo
         end as share_within_slo,
 
-        cast(coalesce(activity.compute_cost_cents, 0) as double) as compute_cost_cents
+        cast(coalesce(activity.compute_cost_cents, 0) as double) as compute_cost_cents,
+
+        {{ mart_build_state_columns() }}
 
     from spine
+    cross join build_state
     left join activity
         on spine.workflow_id = activity.workflow_id
         and spine.region = activity.region
         and spine.period_start = activity.period_start
+    where {{ mart_missing_periods_filter('spine.period_start', period_column) }}
 
 )
 

@@ -64,7 +64,9 @@ def run_dbt(settings: Settings, command: list[str]) -> None:
 
 
 def last_run_results(settings: Settings) -> dict | None:
-    path = Path(settings.dbt_project_dir) / "target" / "run_results.json"
+    # dbt writes to DBT_TARGET_PATH when it is set (tests, benchmarks), else the project's target/
+    target = os.environ.get("DBT_TARGET_PATH") or str(Path(settings.dbt_project_dir) / "target")
+    path = Path(settings.dbt_project_dir) / target / "run_results.json"  # an absolute target wins
     if not path.exists():
         return None
     try:

@@ -127,7 +127,11 @@ def read_tables(s: Settings) -> dict[str, list[tuple]]:
         for schema, table in tables:
             cur = con.execute(f'select * from "{schema}"."{table}"')
             names = tuple(d[0] for d in cur.description)
-            rows = sorted((tuple(_norm(v) for v in r) for r in cur.fetchall()), key=repr)
+            # "_" columns are the marts' incremental bookkeeping (doc mart_build_state): which build
+            # wrote the row legitimately differs between the incremental and the from-scratch path
+            keep = [i for i, n in enumerate(names) if not n.startswith("_")]
+            names = tuple(names[i] for i in keep)
+            rows = sorted((tuple(_norm(r[i]) for i in keep) for r in cur.fetchall()), key=repr)
             out[f"{schema}.{table}"] = [names, *rows]
     finally:
         con.close()

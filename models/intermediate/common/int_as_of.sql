@@ -8,10 +8,7 @@
 -- depends_on: {{ ref('int_log_completeness_violations') }}
 -- (the gate: a failing error-severity log-completeness check skips this model; _int_quality__models.yml)
 
-{%- set as_of = var('as_of', none) -%}
-{%- if as_of is not none and not modules.re.match('^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$', as_of | string) -%}
-    {{ exceptions.raise_compiler_error("var as_of must be an ISO 8601 UTC timestamp like '2026-11-16 06:00:00', got " ~ (as_of | string)) }}
-{%- endif %}
+{%- set pinned = pinned_as_of() %}
 
 with
 
@@ -31,13 +28,13 @@ latest as (
 final as (
 
     select
-        {% if as_of is not none -%}
-        cast('{{ as_of | string | replace("T", " ") }}' as timestamp) as as_of_ts,
+        {% if pinned is not none -%}
+        {{ pinned }} as as_of_ts,
         {%- else -%}
         latest_event_at as as_of_ts,
         {%- endif %}
         latest_event_at,
-        {{ 'true' if as_of is not none else 'false' }} as is_pinned
+        {{ 'true' if pinned is not none else 'false' }} as is_pinned
 
     from latest
 

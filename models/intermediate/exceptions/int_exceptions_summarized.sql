@@ -13,16 +13,9 @@
 -- depends_on: {{ ref('int_log_completeness_violations') }}
 -- (the gate: a failing error-severity log-completeness check skips this model; _int_quality__models.yml)
 
-{%- set lookback_seconds = var('incremental_load_lookback_hours', 1) | float * 3600 %}
 {%- set raise_priority = "case when event_type = 'exception_raised' then 0 else 1 end" %}
 
 with
-
-events as (
-
-    select * from {{ ref('stg_command_center__workflow_events') }}
-
-),
 
 as_of as (
 
@@ -30,66 +23,7 @@ as_of as (
 
 ),
 
-{% if is_incremental() -%}
-high_water_mark as (
-
-    -- the latest load this table has seen (null when it is empty: everything is new)
-    select max(max_loaded_at) as max_loaded_at
-    from {{ this }}
-
-),
-
-retention_boundary as (
-
-    -- the earliest event still in the warehouse: retention deletes events older than a cutoff
-    select min(event_ts) as earliest_event_at
-    from events
-
-),
-
-touched_exceptions as (
-
-    -- every exception with an event landed since the high-water mark (less the load lookback),
-    -- whatever the event's own event_ts
-    select events.exception_id
-
-    from events
-    cross join high_water_mark
-    where events.exception_id is not null
-        and (
-            high_water_mark.max_loaded_at is null
-            or events.loaded_at >= {{ timestamp_add_seconds('high_water_mark.max_loaded_at', -lookback_seconds) }}
-        )
-
-    union
-
-    -- every exception that lost its earliest events to retention (those that lost all of them
-    -- are deleted by the pre_hook in _int_exceptions__models.yml)
-    select existing.exception_id
-
-    from {{ this }} as existing
-    cross join retention_boundary
-    where existing.first_event_at < retention_boundary.earliest_event_at
-
-),
-
-scoped_events as (
-
-    -- all the events of the touched exceptions, old and new
-    select events.*
-
-    from events
-    inner join touched_exceptions
-        on events.exception_id = touched_exceptions.exception_id
-
-),
-{%- else -%}
-scoped_events as (
-
-    select * from events
-
-),
-{%- endif %}
+{{ incremental_scope_ctes(ref('stg_command_center__workflow_events'), ['exception_id'], key_filter='events.exception_id is not null') }}
 
 exception_events as (
 
@@ -107,10 +41,12 @@ exception_events as (
         events.loaded_at
 
     from scoped_events as events
-    cross join as_of
     where events.exception_id is not null
         and events.event_type in ('exception_raised', 'exception_acknowledged', 'exception_resolved')
-        and events.event_ts <= as_of.as_of_ts
+        {%- if pinned_as_of() is not none %}
+        -- a pinned as_of ignores the events after it (unpinned, as_of is the latest event: no filter)
+        and events.event_ts <= {{ pinned_as_of() }}
+        {%- endif %}
 
 ),
 

@@ -2,85 +2,16 @@
     happened on the way. The rules: doc block run_rules in models/marts/runs/_runs__docs.md.
 
     Incremental (dbt_project.yml): a run recomputes the runs that newly landed events touch, from
-    all of their events, and replaces them. Retention: runs that lost all their events are deleted
-    (pre_hook in _int_runs__models.yml), runs that lost some are recomputed. Doc block
-    incremental_rules in _runs__docs.md. -#}
+    all of their events, and replaces them (macros/incremental/incremental_scope.sql). Retention:
+    runs that lost all their events are deleted (pre_hook), runs that lost some are recomputed.
+    Doc block incremental_rules in _runs__docs.md. -#}
 
 -- depends_on: {{ ref('int_log_completeness_violations') }}
 -- (the gate: a failing error-severity log-completeness check skips this model; _int_quality__models.yml)
 
-{%- set lookback_seconds = var('incremental_load_lookback_hours', 1) | float * 3600 %}
-
 with
 
-events as (
-
-    select * from {{ ref('stg_command_center__workflow_events') }}
-
-),
-
-{% if is_incremental() -%}
-high_water_mark as (
-
-    -- the latest load this table has seen (null when it is empty: everything is new)
-    select max(max_loaded_at) as max_loaded_at
-    from {{ this }}
-
-),
-
-retention_boundary as (
-
-    -- the earliest event still in the warehouse: retention deletes events older than a cutoff
-    select min(event_ts) as earliest_event_at
-    from events
-
-),
-
-touched_runs as (
-
-    -- every run with an event landed since the high-water mark (less the load lookback),
-    -- whatever the event's own event_ts
-    select
-        events.workflow_id,
-        events.run_id
-
-    from events
-    cross join high_water_mark
-    where high_water_mark.max_loaded_at is null
-        or events.loaded_at >= {{ timestamp_add_seconds('high_water_mark.max_loaded_at', -lookback_seconds) }}
-
-    union
-
-    -- every run that lost its earliest events to retention (runs that lost all of them are
-    -- deleted by the pre_hook in _int_runs__models.yml)
-    select
-        existing.workflow_id,
-        existing.run_id
-
-    from {{ this }} as existing
-    cross join retention_boundary
-    where existing.first_event_at < retention_boundary.earliest_event_at
-
-),
-
-run_events as (
-
-    -- all the events of the touched runs, old and new
-    select events.*
-
-    from events
-    inner join touched_runs
-        on events.workflow_id = touched_runs.workflow_id
-        and events.run_id = touched_runs.run_id
-
-),
-{%- else -%}
-run_events as (
-
-    select * from events
-
-),
-{%- endif %}
+{{ incremental_scope_ctes(ref('stg_command_center__workflow_events'), ['workflow_id', 'run_id']) }}
 
 typed as (
 
@@ -98,7 +29,7 @@ typed as (
         loaded_at,
         event_type in ('run_completed', 'run_failed', 'run_compensated') as is_terminal_event
 
-    from run_events
+    from scoped_events
 
 ),
 

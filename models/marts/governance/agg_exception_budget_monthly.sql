@@ -1,7 +1,8 @@
 {#- One row per workflow x calendar month (UTC): runs started, runs that raised an exception, the
     exception rate against the register's monthly exception budget, the breach verdict and, for
     the month containing as_of, the month-to-date burn and the end-of-month projection.
-    Definitions: doc blocks in _governance__docs.md. -#}
+    Definitions: doc blocks in _governance__docs.md. Incremental by month (doc incremental_rules):
+    the pre_hook deletes the months new runs touch and the open (as_of) month; this fills them. -#}
 
 with
 
@@ -20,6 +21,12 @@ workflows as (
 as_of as (
 
     select * from {{ ref('int_as_of') }}
+
+),
+
+build_state as (
+
+    select * from {{ ref('int_build_state') }}
 
 ),
 
@@ -56,17 +63,20 @@ monthly_runs as (
         sum(case when has_exception then 1 else 0 end) as runs_with_exceptions
 
     from runs_as_of
+    -- incremental: only the months the table is missing (the pre_hook deleted the recomputed ones)
+    where {{ mart_missing_periods_filter('month_start', 'month_start') }}
     group by workflow_id, month_start
 
 ),
 
 first_months as (
 
+    -- over all runs: the spine starts at a workflow's first month with runs
     select
         workflow_id,
         min(month_start) as first_month_start
 
-    from monthly_runs
+    from runs_as_of
     group by workflow_id
 
 ),
@@ -195,9 +205,13 @@ final as (
         cast(round(budget_spent_to_date_pct * days_in_month / elapsed_days, 6) as double)
             as projected_end_of_month_consumed_pct,
 
-        as_of_ts
+        burn.as_of_ts,
+
+        {{ mart_build_state_columns() }}
 
     from burn
+    cross join build_state
+    where {{ mart_missing_periods_filter('burn.month_start', 'month_start') }}
 
 )
 

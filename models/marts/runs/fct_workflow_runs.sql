@@ -1,11 +1,30 @@
 {#- One row per run (workflow_id, run_id): the run facts of int_runs_summarized with the
-    register's owner and cycle-time SLO. Definitions: _runs__docs.md. -#}
+    register's owner and cycle-time SLO. Definitions: _runs__docs.md.
+    Incremental by run (macros/incremental/mart_recompute.sql): the pre_hook deletes the runs landed
+    since the last build (every run when the register changed or retention removed events), and
+    this computes the runs the table is missing. -#}
 
 with
 
 runs as (
 
-    select * from {{ ref('int_runs_summarized') }}
+    select summarized.*
+    from {{ ref('int_runs_summarized') }} as summarized
+    {%- if is_incremental() %}
+    -- incremental: the runs the table is missing (the pre_hook deleted the recomputed ones)
+    where not exists (
+        select 1
+        from {{ this }} as kept
+        where kept.workflow_id = summarized.workflow_id
+            and kept.run_id = summarized.run_id
+    )
+    {%- endif %}
+
+),
+
+build_state as (
+
+    select * from {{ ref('int_build_state') }}
 
 ),
 
@@ -78,9 +97,12 @@ final as (
         terminal_event_count,
         has_run_started,
         compute_cost_cents,
-        log_format
+        log_format,
+
+        {{ mart_build_state_columns() }}
 
     from joined
+    cross join build_state
 
 )
 

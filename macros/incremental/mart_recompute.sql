@@ -1,0 +1,97 @@
+{#- Incremental marts: "delete what the new data touches, then fill what is missing".
+
+    Each incremental mart row carries the state of the build that wrote it (int_build_state):
+      _loaded_through   the landing high-water mark of the event summaries (max max_loaded_at),
+      _as_of_ts         the as_of it was computed at (int_as_of),
+      _events_from      the earliest event then in the warehouse,
+      _register_sha256  the governance register it was scored with.
+    Before an incremental build the pre_hook (mart_delete_recomputed) deletes
+      - every row, when the register changed or retention removed events the table was built from
+        (the current earliest event is later than the table's _events_from): the build is full;
+      - else, for a period mart, every period from the earliest of
+          the period of the earliest event of any source row landed since _loaded_through (a late
+            event of any age reopens its period: its run / exception was recomputed from all its events),
+          the earliest period that was still open when written (period >= the period of its _as_of_ts:
+            ages, month-to-date burn, backlog at week end move with as_of),
+          the period of the current as_of (a pinned as_of earlier than the table);
+      - for a key mart (key_columns), the rows of the keys landed since _loaded_through.
+    The model then computes only what is missing (mart_missing_periods_filter / a not-exists on the
+    key) and is appended. Idempotent: a build that fails between the delete and the insert leaves
+    rows missing, and the next build fills them. Doc block incremental_rules in
+    models/marts/runs/_runs__docs.md. -#}
+
+
+{#- The final columns of the state, in a model with `build_state as (select * from {{ ref('int_build_state') }})`
+    cross joined into its final select. -#}
+{% macro mart_build_state_columns() -%}
+build_state.loaded_through as _loaded_through,
+        build_state.as_of_ts as _as_of_ts,
+        build_state.events_from as _events_from,
+        build_state.register_sha256 as _register_sha256
+{%- endmacro %}
+
+
+{#- A boolean SQL expression: this build must recompute the whole table. -#}
+{% macro mart_recompute_everything() -%}
+(
+    exists (
+        select 1 from {{ this }}
+        where _register_sha256 <> (select register_sha256 from {{ ref('int_build_state') }})
+    )
+    or (select events_from from {{ ref('int_build_state') }}) > (select min(_events_from) from {{ this }})
+)
+{%- endmacro %}
+
+
+{#- The pre_hook of an incremental mart (a no-op on a full build): delete what this build recomputes.
+    sources: the relations (with first_event_at, max_loaded_at) the mart is computed from.
+    Period marts: period_column (a date column of the table) and period ('day' | 'week' | 'month').
+    Key marts: key_columns, and key_source (the relation whose rows map 1:1 to the keys). -#}
+{% macro mart_delete_recomputed(sources=none, period_column=none, period=none, key_columns=none, key_source=none) -%}
+{%- if is_incremental() -%}
+{%- if period_column is not none -%}
+{%- set truncate = {'day': day_start, 'week': week_start, 'month': month_start}[period] -%}
+delete from {{ this }}
+where {{ mart_recompute_everything() }}
+    or {{ period_column }} >= (
+        select min(recompute_from) from (
+            {%- for source in sources %}
+            -- the period of the earliest event of any row landed since the table was built
+            select {{ truncate('min(first_event_at)') }} as recompute_from
+            from {{ source }}
+            where max_loaded_at > (select max(_loaded_through) from {{ this }})
+            union all
+            {%- endfor %}
+            -- the earliest period still open when it was written
+            select min({{ period_column }}) as recompute_from
+            from {{ this }}
+            where {{ period_column }} >= {{ truncate('_as_of_ts') }}
+            union all
+            -- the period of the current as_of (a pinned as_of before the table's end)
+            select {{ truncate('as_of_ts') }} as recompute_from
+            from {{ ref('int_build_state') }}
+        ) as candidates
+    )
+{%- else -%}
+delete from {{ this }}
+where {{ mart_recompute_everything() }}
+    or ({{ key_columns | join(', ') }}) in (
+        select {{ key_columns | join(', ') }}
+        from {{ key_source }}
+        where max_loaded_at > (select max(_loaded_through) from {{ this }})
+    )
+{%- endif -%}
+{%- endif -%}
+{%- endmacro %}
+
+
+{#- In an incremental mart's SQL: a condition keeping only the periods after the last one the table
+    still has (the pre_hook deleted the recomputed ones); true on a full build. -#}
+{% macro mart_missing_periods_filter(period_expression, period_column) -%}
+{%- if is_incremental() -%}
+    ({{ period_expression }} > (select max({{ period_column }}) from {{ this }})
+        or (select max({{ period_column }}) from {{ this }}) is null)
+{%- else -%}
+    true
+{%- endif -%}
+{%- endmacro %}
