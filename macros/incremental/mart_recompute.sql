@@ -2,19 +2,21 @@
 
     Each incremental mart row carries the state of the build that wrote it (int_build_state):
       _loaded_through   the landing high-water mark of the event summaries (max max_loaded_at),
-      _as_of_ts         the as_of it was computed at (int_as_of),
+      _as_of_ts         the as_of it was computed at (int_as_of), _as_of_pinned whether var as_of pinned it,
       _events_from      the earliest event then in the warehouse,
       _register_sha256  the governance register it was scored with.
     Before an incremental build the pre_hook (mart_delete_recomputed) deletes
-      - every row, when the register changed or retention removed events the table was built from
-        (the current earliest event is later than the table's _events_from): the build is full;
+      - every row, when the register changed, when as_of is pinned now or was when rows were
+        written, or when retention removed events the table was built from (the current earliest
+        event is later than the table's _events_from): the build is full;
       - else, for a period mart, every period from the earliest of
           the period of the earliest event of any source row landed since _loaded_through (a late
             event of any age reopens its period: its run / exception was recomputed from all its events),
-          the earliest period that was still open when written (period >= the period of its _as_of_ts:
-            ages, month-to-date burn, backlog at week end move with as_of),
+          the period of the last build's as_of (ages, breaches whose clock ran out since, month-to-date
+            burn, backlog at week end move with as_of: every row before it was final when written),
           the period of the current as_of (a pinned as_of earlier than the table);
-      - for a key mart (key_columns), the rows of the keys landed since _loaded_through.
+      - for a key mart (key_sources), the rows of the keys landed since _loaded_through, and the
+        rows whose values move with as_of (open_rows).
     The model then computes only what is missing (mart_missing_periods_filter / a not-exists on the
     key) and is appended. Idempotent: a build that fails between the delete and the insert leaves
     rows missing, and the next build fills them. Doc block incremental_rules in
@@ -26,6 +28,7 @@
 {% macro mart_build_state_columns() -%}
 build_state.loaded_through as _loaded_through,
         build_state.as_of_ts as _as_of_ts,
+        build_state.as_of_is_pinned as _as_of_pinned,
         build_state.events_from as _events_from,
         build_state.register_sha256 as _register_sha256
 {%- endmacro %}
@@ -34,10 +37,15 @@ build_state.loaded_through as _loaded_through,
 {#- A boolean SQL expression: this build must recompute the whole table. -#}
 {% macro mart_recompute_everything() -%}
 (
-    exists (
+    -- a pinned as_of now, or rows written at a pinned as_of (an audit or backfill): everything
+    (select as_of_is_pinned from {{ ref('int_build_state') }})
+    or exists (select 1 from {{ this }} where _as_of_pinned)
+    -- the register changed
+    or exists (
         select 1 from {{ this }}
         where _register_sha256 <> (select register_sha256 from {{ ref('int_build_state') }})
     )
+    -- retention deleted events the table was built from
     or (select events_from from {{ ref('int_build_state') }}) > (select min(_events_from) from {{ this }})
 )
 {%- endmacro %}
@@ -46,8 +54,10 @@ build_state.loaded_through as _loaded_through,
 {#- The pre_hook of an incremental mart (a no-op on a full build): delete what this build recomputes.
     sources: the relations (with first_event_at, max_loaded_at) the mart is computed from.
     Period marts: period_column (a date column of the table) and period ('day' | 'week' | 'month').
-    Key marts: key_columns, and key_source (the relation whose rows map 1:1 to the keys). -#}
-{% macro mart_delete_recomputed(sources=none, period_column=none, period=none, key_columns=none, key_source=none) -%}
+    Key marts: key_sources, a list of (relation, columns): the rows of this table whose columns
+    match a row of the relation landed since the last build are recomputed; open_rows, an optional
+    condition on this table's rows whose values move with as_of (e.g. open exceptions). -#}
+{% macro mart_delete_recomputed(sources=none, period_column=none, period=none, key_sources=none, open_rows=none) -%}
 {%- if is_incremental() -%}
 {%- if period_column is not none -%}
 {%- set truncate = {'day': day_start, 'week': week_start, 'month': month_start}[period] -%}
@@ -62,10 +72,10 @@ where {{ mart_recompute_everything() }}
             where max_loaded_at > (select max(_loaded_through) from {{ this }})
             union all
             {%- endfor %}
-            -- the earliest period still open when it was written
-            select min({{ period_column }}) as recompute_from
+            -- the period of the last build's as_of: what moved with as_of since (ages, breaches whose
+            -- clock ran out, backlogs, month-to-date figures) lies in it or after it
+            select {{ truncate('max(_as_of_ts)') }} as recompute_from
             from {{ this }}
-            where {{ period_column }} >= {{ truncate('_as_of_ts') }}
             union all
             -- the period of the current as_of (a pinned as_of before the table's end)
             select {{ truncate('as_of_ts') }} as recompute_from
@@ -75,11 +85,18 @@ where {{ mart_recompute_everything() }}
 {%- else -%}
 delete from {{ this }}
 where {{ mart_recompute_everything() }}
-    or ({{ key_columns | join(', ') }}) in (
-        select {{ key_columns | join(', ') }}
-        from {{ key_source }}
+    {%- for relation, columns in key_sources %}
+    -- the rows whose {{ columns | join(', ') }} landed since the table was built
+    or ({{ columns | join(', ') }}) in (
+        select {{ columns | join(', ') }}
+        from {{ relation }}
         where max_loaded_at > (select max(_loaded_through) from {{ this }})
     )
+    {%- endfor %}
+    {%- if open_rows is not none %}
+    -- the rows whose values move with as_of
+    or ({{ open_rows }})
+    {%- endif %}
 {%- endif -%}
 {%- endif -%}
 {%- endmacro %}
@@ -91,6 +108,32 @@ where {{ mart_recompute_everything() }}
 {%- if is_incremental() -%}
     ({{ period_expression }} > (select max({{ period_column }}) from {{ this }})
         or (select max({{ period_column }}) from {{ this }}) is null)
+{%- else -%}
+    true
+{%- endif -%}
+{%- endmacro %}
+
+
+{#- In an incremental mart whose spine runs from a key's first to its last active period: join this
+    (as `kept`) to the spine to keep only the periods after the key's last kept period. The global
+    mart_missing_periods_filter is not enough there: a key quiet for a while whose new activity
+    extends its spine needs the zero rows between its last kept period and the new one, which can
+    lie before the table's last period. Renders a left join, then use mart_kept_key_filter in the where. -#}
+{% macro mart_kept_key_join(spine, key_columns, period_column) -%}
+{%- if is_incremental() -%}
+left join (
+        select {{ key_columns | join(', ') }}, max({{ period_column }}) as last_kept_period
+        from {{ this }}
+        group by {{ key_columns | join(', ') }}
+    ) as kept
+        on {% for key in key_columns %}{{ spine }}.{{ key }} = kept.{{ key }}{% if not loop.last %}
+        and {% endif %}{% endfor %}
+{%- endif -%}
+{%- endmacro %}
+
+{% macro mart_kept_key_filter(period_expression) -%}
+{%- if is_incremental() -%}
+    (kept.last_kept_period is null or {{ period_expression }} > kept.last_kept_period)
 {%- else -%}
     true
 {%- endif -%}

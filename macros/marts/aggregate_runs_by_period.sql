@@ -150,7 +150,8 @@ final as (
         on spine.workflow_id = activity.workflow_id
         and spine.region = activity.region
         and spine.period_start = activity.period_start
-    where {{ mart_missing_periods_filter('spine.period_start', period_column) }}
+    {{ mart_kept_key_join('spine', ['workflow_id', 'region'], period_column) }}
+    where {{ mart_kept_key_filter('spine.period_start') }}
 
 )
 

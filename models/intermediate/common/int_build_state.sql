@@ -42,6 +42,7 @@ final as (
     select
         (select max(max_loaded_at) from summaries) as loaded_through,
         as_of.as_of_ts,
+        as_of.is_pinned as as_of_is_pinned,
         (select min(first_event_at) from summaries) as events_from,
         (
             select max(register_sha256)

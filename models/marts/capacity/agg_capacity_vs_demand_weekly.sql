@@ -2,7 +2,9 @@
     completed / ended (capacity), exceptions raised vs resolved, and the exception and in-flight
     run backlogs at week end. A spine from the team-region's first week with activity to the as_of
     week, so quiet weeks are rows of zeros and the backlogs carry over. Definitions:
-    _capacity__docs.md. -#}
+    _capacity__docs.md. Incremental by week (doc incremental_rules): the pre_hook deletes the weeks
+    new loads touch and those from the last build's as_of week on; this fills them, carrying the
+    backlogs on from the last week it keeps. -#}
 
 with
 
@@ -21,6 +23,12 @@ exceptions as (
 as_of as (
 
     select * from {{ ref('int_as_of') }}
+
+),
+
+build_state as (
+
+    select * from {{ ref('int_build_state') }}
 
 ),
 
@@ -126,22 +134,41 @@ activity as (
         sum(exceptions_resolved) as exceptions_resolved
 
     from flows
+    -- incremental: only the weeks the table is missing (the pre_hook deleted the recomputed ones)
+    where {{ mart_missing_periods_filter('week_start', 'week_start') }}
     group by owner_team, region, week_start
+
+),
+
+activity_keys as (
+
+    select owner_team, region, min(week_start) as first_week_start
+    from activity
+    group by owner_team, region
+    {%- if is_incremental() %}
+
+    union all
+
+    -- incremental: the team-regions the table has (their spine goes on to the as_of week)
+    select owner_team, region, min(week_start) as first_week_start
+    from {{ this }}
+    group by owner_team, region
+    {%- endif %}
 
 ),
 
 activity_bounds as (
 
     select
-        activity.owner_team,
-        activity.region,
-        min(activity.week_start) as first_week_start,
+        activity_keys.owner_team,
+        activity_keys.region,
+        min(activity_keys.first_week_start) as first_week_start,
         max({{ week_start('as_of.as_of_ts') }}) as last_week_start,
         max(as_of.as_of_ts) as as_of_ts
 
-    from activity
+    from activity_keys
     cross join as_of
-    group by activity.owner_team, activity.region
+    group by activity_keys.owner_team, activity_keys.region
 
 ),
 
@@ -174,6 +201,38 @@ filled as (
         on spine.owner_team = activity.owner_team
         and spine.region = activity.region
         and spine.week_start = activity.week_start
+    where {{ mart_missing_periods_filter('spine.week_start', 'week_start') }}
+
+),
+
+carried as (
+
+    -- the backlogs at the end of the last week the table keeps (incremental; none on a full build):
+    -- the running sums below go on from them
+    {%- if is_incremental() %}
+    select
+        kept.owner_team,
+        kept.region,
+        kept.runs_in_flight_at_week_end,
+        kept.backlog_at_week_end as exception_backlog_at_week_end
+
+    from {{ this }} as kept
+    inner join (
+        select owner_team, region, max(week_start) as week_start
+        from {{ this }}
+        group by owner_team, region
+    ) as last_kept
+        on kept.owner_team = last_kept.owner_team
+        and kept.region = last_kept.region
+        and kept.week_start = last_kept.week_start
+    {%- else %}
+    select
+        cast(null as varchar) as owner_team,
+        cast(null as varchar) as region,
+        cast(0 as bigint) as runs_in_flight_at_week_end,
+        cast(0 as bigint) as exception_backlog_at_week_end
+    where false
+    {%- endif %}
 
 ),
 
@@ -183,18 +242,23 @@ backlogs as (
 
     select
         filled.*,
-        sum(runs_started - runs_ended) over (
-            partition by owner_team, region
-            order by week_start
+        coalesce(carried.runs_in_flight_at_week_end, 0) + sum(runs_started - runs_ended) over (
+            partition by filled.owner_team, filled.region
+            order by filled.week_start
             rows between unbounded preceding and current row
         ) as runs_in_flight_at_week_end,
-        sum(exceptions_raised - exceptions_resolved) over (
-            partition by owner_team, region
-            order by week_start
+        coalesce(carried.exception_backlog_at_week_end, 0) + sum(exceptions_raised - exceptions_resolved) over (
+            partition by filled.owner_team, filled.region
+            order by filled.week_start
             rows between unbounded preceding and current row
-        ) as exception_backlog_at_week_end
+        ) as exception_backlog_at_week_end,
+        coalesce(carried.runs_in_flight_at_week_end, 0) as carried_runs_in_flight,
+        coalesce(carried.exception_backlog_at_week_end, 0) as carried_exception_backlog
 
     from filled
+    left join carried
+        on filled.owner_team = carried.owner_team
+        and filled.region = carried.region
 
 ),
 
@@ -203,10 +267,12 @@ changes as (
     select
         backlogs.*,
         exception_backlog_at_week_end - coalesce(
-            lag(exception_backlog_at_week_end) over (partition by owner_team, region order by week_start), 0
+            lag(exception_backlog_at_week_end) over (partition by owner_team, region order by week_start),
+            carried_exception_backlog
         ) as exception_backlog_change,
         runs_in_flight_at_week_end - coalesce(
-            lag(runs_in_flight_at_week_end) over (partition by owner_team, region order by week_start), 0
+            lag(runs_in_flight_at_week_end) over (partition by owner_team, region order by week_start),
+            carried_runs_in_flight
         ) as runs_in_flight_change
 
     from backlogs
@@ -235,9 +301,12 @@ final as (
         cast(exceptions_raised as bigint) as exceptions_raised,
         cast(exceptions_resolved as bigint) as exceptions_resolved,
         cast(exception_backlog_at_week_end as bigint) as backlog_at_week_end,
-        cast(exception_backlog_change as bigint) as backlog_change
+        cast(exception_backlog_change as bigint) as backlog_change,
+
+        {{ mart_build_state_columns() }}
 
     from changes
+    cross join build_state
 
 )
 

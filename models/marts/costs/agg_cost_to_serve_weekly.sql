@@ -2,13 +2,16 @@
     'owner_team_region' (owner team x region, workflow_id 'all') and 'workflow' (workflow x its
     runs' owner team, region 'all'). Completed runs, compute cost, human labor cost (priced at the
     owner team's hourly rate), total and cost per completed run; a spine from each key's first
-    week with activity to the as_of week. Definitions: _costs__docs.md. -#}
+    week with activity to the as_of week. Definitions: _costs__docs.md. Incremental by week (doc
+    incremental_rules): the pre_hook deletes the weeks new loads touch and the open (as_of) week. -#}
 
 with
 
 run_week_costs as (
 
     select * from {{ ref('int_run_week_costs_aggregated') }}
+    -- incremental: only the weeks the table is missing (the pre_hook deleted the recomputed ones)
+    where {{ mart_missing_periods_filter('week_start', 'week_start') }}
 
 ),
 
@@ -33,6 +36,12 @@ labor_rates as (
 as_of as (
 
     select * from {{ ref('int_as_of') }}
+
+),
+
+build_state as (
+
+    select * from {{ ref('int_build_state') }}
 
 ),
 
@@ -75,6 +84,7 @@ exception_labor as (
     from exceptions
     where resolved_at is not null
         and {{ is_human_actor('resolved_by') }}
+        and {{ mart_missing_periods_filter(week_start('resolved_at'), 'week_start') }}
 
 ),
 
@@ -94,6 +104,7 @@ completed_runs as (
     cross join as_of
     where runs.final_status = 'completed'
         and runs.ended_at <= as_of.as_of_ts
+        and {{ mart_missing_periods_filter(week_start('runs.ended_at'), 'week_start') }}
     group by runs.workflow_id, runs.owner_team, runs.region, {{ week_start('runs.ended_at') }}
 
 ),
@@ -152,19 +163,50 @@ activity as (
 
 ),
 
-activity_bounds as (
+activity_keys as (
 
     select
-        activity.grain,
-        activity.owner_team,
-        activity.region,
-        activity.workflow_id,
-        min(activity.week_start) as first_week_start,
-        max({{ week_start('as_of.as_of_ts') }}) as last_week_start
+        grain,
+        owner_team,
+        region,
+        workflow_id,
+        min(week_start) as first_week_start
 
     from activity
+    group by grain, owner_team, region, workflow_id
+    {%- if is_incremental() %}
+
+    union all
+
+    -- incremental: the keys the table has (their spine goes on to the as_of week without new activity)
+    select
+        grain,
+        owner_team,
+        region,
+        workflow_id,
+        min(week_start) as first_week_start
+
+    from {{ this }}
+    group by grain, owner_team, region, workflow_id
+    {%- endif %}
+
+),
+
+activity_bounds as (
+
+    -- a key's spine runs from its first week with activity to the as_of week (incremental: the
+    -- spine is then filtered to the weeks the table is missing)
+    select
+        activity_keys.grain,
+        activity_keys.owner_team,
+        activity_keys.region,
+        activity_keys.workflow_id,
+        min(activity_keys.first_week_start) as first_week_start,
+        max({{ week_start('as_of.as_of_ts') }}) as last_week_start
+
+    from activity_keys
     cross join as_of
-    group by activity.grain, activity.owner_team, activity.region, activity.workflow_id
+    group by activity_keys.grain, activity_keys.owner_team, activity_keys.region, activity_keys.workflow_id
 
 ),
 
@@ -257,9 +299,13 @@ final as (
         case
             when completed_runs = 0 then null
             else cast((compute_cost + stage_labor_cost + exception_labor_cost) / completed_runs as double)
-        end as cost_per_completed_run
+        end as cost_per_completed_run,
+
+        {{ mart_build_state_columns() }}
 
     from costed
+    cross join build_state
+    where {{ mart_missing_periods_filter('costed.week_start', 'week_start') }}
 
 )
 

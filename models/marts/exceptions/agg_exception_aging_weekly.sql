@@ -2,13 +2,27 @@
     from the combination's first to its last week with activity. Each event counts in the week it
     happened: raised / acknowledged / resolved in the week of raised_at / first_touch_at /
     resolved_at, an SLO breach in the week its clock ran out. Definitions: doc blocks in
-    _exceptions__docs.md (exception_weekly_attribution and the metric blocks). -#}
+    _exceptions__docs.md (exception_weekly_attribution and the metric blocks). Incremental by week
+    (doc incremental_rules): the pre_hook deletes the weeks new loads touch and those from the last
+    build's as_of week on; this fills them (the spine's bounds still come from every exception). -#}
 
 with
 
 exceptions as (
 
     select * from {{ ref('fct_exceptions') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of') }}
+
+),
+
+build_state as (
+
+    select * from {{ ref('int_build_state') }}
 
 ),
 
@@ -56,9 +70,10 @@ keyed as (
                 then {{ timestamp_add_seconds('raised_at', 'resolution_target_seconds') }}
         end as resolution_breached_at,
 
-        as_of_ts
+        as_of.as_of_ts
 
     from exceptions
+    cross join as_of
 
 ),
 
@@ -117,6 +132,8 @@ activity as (
 
     from exception_weeks
     where period_start is not null
+        -- incremental: only the weeks the table is missing (the pre_hook deleted the recomputed ones)
+        and {{ mart_missing_periods_filter('period_start', 'week_start') }}
     group by workflow_id, exception_class, routed_owner, period_start
 
 ),
@@ -194,14 +211,18 @@ final as (
         end as resolution_breaches_open,
 
         spine.period_start < {{ week_start('spine.as_of_ts') }} as is_complete_week,
-        spine.as_of_ts
+
+        {{ mart_build_state_columns() }}
 
     from spine
+    cross join build_state
     left join activity
         on spine.workflow_id = activity.workflow_id
         and spine.exception_class = activity.exception_class
         and spine.routed_owner = activity.routed_owner
         and spine.period_start = activity.period_start
+    {{ mart_kept_key_join('spine', ['workflow_id', 'exception_class', 'routed_owner'], 'week_start') }}
+    where {{ mart_kept_key_filter('spine.period_start') }}
 
 )
 

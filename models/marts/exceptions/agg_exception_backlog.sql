@@ -35,7 +35,8 @@ open_exceptions as (
         first_touch_at is null as is_untouched,
         first_touch_breached,
         aging_alert_breached,
-        as_of_ts
+        -- open exceptions are recomputed on every build (fct_exceptions), so theirs is the current as_of
+        _as_of_ts as as_of_ts
 
     from exceptions
     where is_open

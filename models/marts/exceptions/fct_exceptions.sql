@@ -1,11 +1,28 @@
 {#- One row per exception_id: owner, clocks, targets and breach verdicts as of as_of.
-    Definitions: doc blocks in _exceptions__docs.md. -#}
+    Definitions: doc blocks in _exceptions__docs.md. Incremental by exception (doc incremental_rules):
+    the pre_hook deletes the exceptions and the runs landed since the last build and every
+    exception still open or untouched (their clocks run to as_of); this fills them. -#}
 
 with
 
 exceptions as (
 
-    select * from {{ ref('int_exceptions_summarized') }}
+    select summarized.*
+    from {{ ref('int_exceptions_summarized') }} as summarized
+    {%- if is_incremental() %}
+    -- incremental: the exceptions the table is missing (the pre_hook deleted the recomputed ones)
+    where not exists (
+        select 1
+        from {{ this }} as kept
+        where kept.exception_id = summarized.exception_id
+    )
+    {%- endif %}
+
+),
+
+build_state as (
+
+    select * from {{ ref('int_build_state') }}
 
 ),
 
@@ -161,9 +178,11 @@ final as (
 
         resolved_at is null as is_open,
         age_seconds,
-        as_of_ts
+
+        {{ mart_build_state_columns() }}
 
     from clocks
+    cross join build_state
 
 )
 

@@ -205,8 +205,6 @@ final as (
         cast(round(budget_spent_to_date_pct * days_in_month / elapsed_days, 6) as double)
             as projected_end_of_month_consumed_pct,
 
-        burn.as_of_ts,
-
         {{ mart_build_state_columns() }}
 
     from burn
