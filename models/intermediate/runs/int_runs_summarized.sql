@@ -45,6 +45,22 @@ flagged as (
 
 ),
 
+run_exceptions as (
+
+    -- the distinct exceptions raised per run, aggregated apart: a count(distinct) inside the main
+    -- aggregate makes DuckDB materialize every event row first (~0.5 s of 3 at 10M events)
+    select
+        workflow_id,
+        run_id,
+        count(distinct exception_id) as exception_count
+
+    from scoped_events
+    where event_type = 'exception_raised'
+        and exception_id is not null
+    group by workflow_id, run_id
+
+),
+
 summarized as (
 
     -- one hash aggregate per run: the anchor, owner and ending events are picked with
@@ -82,7 +98,6 @@ summarized as (
         count(*) as event_count,
         sum(case when event_type = 'stage_retried' then 1 else 0 end) as retry_count,
         sum(case when event_type = 'stage_timed_out' then 1 else 0 end) as timeout_count,
-        count(distinct case when event_type = 'exception_raised' then exception_id end) as exception_count,
         sum(case when event_type = 'approval_requested' then 1 else 0 end) as approval_count,
         sum(case when is_terminal_event then 1 else 0 end) as terminal_event_count,
         sum(cost_cents) as compute_cost_cents,
@@ -96,8 +111,8 @@ summarized as (
 final as (
 
     select
-        workflow_id,
-        run_id,
+        summarized.workflow_id,
+        summarized.run_id,
         log_format,
         region,
         event_owner,
@@ -127,7 +142,7 @@ final as (
         cast(event_count as bigint) as event_count,
         cast(retry_count as bigint) as retry_count,
         cast(timeout_count as bigint) as timeout_count,
-        cast(exception_count as bigint) as exception_count,
+        cast(coalesce(run_exceptions.exception_count, 0) as bigint) as exception_count,
         cast(approval_count as bigint) as approval_count,
         cast(terminal_event_count as bigint) as terminal_event_count,
         cast(coalesce(compute_cost_cents, 0) as double) as compute_cost_cents,
@@ -136,6 +151,9 @@ final as (
         max_loaded_at
 
     from summarized
+    left join run_exceptions
+        on summarized.workflow_id = run_exceptions.workflow_id
+        and summarized.run_id = run_exceptions.run_id
 
 )
 
