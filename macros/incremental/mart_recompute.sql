@@ -114,6 +114,20 @@ where {{ mart_recompute_everything() }}
 {%- endmacro %}
 
 
+{#- In an incremental key mart's SQL: a where clause keeping the rows of `relation_alias` whose key
+    the table does not have (the pre_hook deleted the recomputed ones); nothing on a full build. -#}
+{% macro mart_missing_keys_filter(relation_alias, key_columns) -%}
+{%- if is_incremental() -%}
+    where not exists (
+        select 1
+        from {{ this }} as kept
+        where {% for key in key_columns %}kept.{{ key }} = {{ relation_alias }}.{{ key }}{% if not loop.last %}
+            and {% endif %}{% endfor %}
+    )
+{%- endif -%}
+{%- endmacro %}
+
+
 {#- In an incremental mart whose spine runs from a key's first to its last active period: join this
     (as `kept`) to the spine to keep only the periods after the key's last kept period. The global
     mart_missing_periods_filter is not enough there: a key quiet for a while whose new activity

@@ -142,17 +142,15 @@ activity as (
 
 activity_keys as (
 
-    select owner_team, region, min(week_start) as first_week_start
+    select owner_team, region, week_start
     from activity
-    group by owner_team, region
     {%- if is_incremental() %}
 
     union all
 
     -- incremental: the team-regions the table has (their spine goes on to the as_of week)
-    select owner_team, region, min(week_start) as first_week_start
+    select owner_team, region, week_start
     from {{ this }}
-    group by owner_team, region
     {%- endif %}
 
 ),
@@ -162,7 +160,7 @@ activity_bounds as (
     select
         activity_keys.owner_team,
         activity_keys.region,
-        min(activity_keys.first_week_start) as first_week_start,
+        min(activity_keys.week_start) as first_week_start,
         max({{ week_start('as_of.as_of_ts') }}) as last_week_start,
         max(as_of.as_of_ts) as as_of_ts
 

@@ -165,29 +165,15 @@ activity as (
 
 activity_keys as (
 
-    select
-        grain,
-        owner_team,
-        region,
-        workflow_id,
-        min(week_start) as first_week_start
-
+    select grain, owner_team, region, workflow_id, week_start
     from activity
-    group by grain, owner_team, region, workflow_id
     {%- if is_incremental() %}
 
     union all
 
     -- incremental: the keys the table has (their spine goes on to the as_of week without new activity)
-    select
-        grain,
-        owner_team,
-        region,
-        workflow_id,
-        min(week_start) as first_week_start
-
+    select grain, owner_team, region, workflow_id, week_start
     from {{ this }}
-    group by grain, owner_team, region, workflow_id
     {%- endif %}
 
 ),
@@ -201,7 +187,7 @@ activity_bounds as (
         activity_keys.owner_team,
         activity_keys.region,
         activity_keys.workflow_id,
-        min(activity_keys.first_week_start) as first_week_start,
+        min(activity_keys.week_start) as first_week_start,
         max({{ week_start('as_of.as_of_ts') }}) as last_week_start
 
     from activity_keys

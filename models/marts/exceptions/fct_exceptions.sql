@@ -9,14 +9,8 @@ exceptions as (
 
     select summarized.*
     from {{ ref('int_exceptions_summarized') }} as summarized
-    {%- if is_incremental() %}
     -- incremental: the exceptions the table is missing (the pre_hook deleted the recomputed ones)
-    where not exists (
-        select 1
-        from {{ this }} as kept
-        where kept.exception_id = summarized.exception_id
-    )
-    {%- endif %}
+    {{ mart_missing_keys_filter('summarized', ['exception_id']) }}
 
 ),
 

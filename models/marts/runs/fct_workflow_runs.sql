@@ -10,15 +10,8 @@ runs as (
 
     select summarized.*
     from {{ ref('int_runs_summarized') }} as summarized
-    {%- if is_incremental() %}
     -- incremental: the runs the table is missing (the pre_hook deleted the recomputed ones)
-    where not exists (
-        select 1
-        from {{ this }} as kept
-        where kept.workflow_id = summarized.workflow_id
-            and kept.run_id = summarized.run_id
-    )
-    {%- endif %}
+    {{ mart_missing_keys_filter('summarized', ['workflow_id', 'run_id']) }}
 
 ),
 
