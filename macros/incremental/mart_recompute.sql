@@ -17,8 +17,9 @@
           the period of the current as_of (a pinned as_of earlier than the table);
       - for a key mart (key_sources), the rows of the keys landed since _loaded_through, and the
         rows whose values move with as_of (open_rows).
-    The model then computes only what is missing (mart_missing_periods_filter / a not-exists on the
-    key) and is appended. Idempotent: a build that fails between the delete and the insert leaves
+    The model then computes only what is missing (mart_missing_periods_filter, or per spine key
+    mart_kept_key_join + mart_kept_key_filter; mart_missing_keys_filter for a key mart) and is
+    appended. Idempotent: a build that fails between the delete and the insert leaves
     rows missing, and the next build fills them. Doc block incremental_rules in
     models/marts/runs/_runs__docs.md. -#}
 
