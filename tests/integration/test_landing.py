@@ -173,7 +173,7 @@ def test_unreadable_files_are_refused_whole(tmp_path, con, register, name, conte
 
 def test_failure_mid_load_rolls_back(tmp_path, con, register, monkeypatch):
     """One transaction per file: an error after rows were inserted leaves no trace."""
-    import orchestration.lib.landing as landing
+    from orchestration.lib.landing import validation as landing
 
     path = write_jsonl(tmp_path / "x.jsonl", [event(1), event(2), "not json"])
     original = landing._validate_and_load
