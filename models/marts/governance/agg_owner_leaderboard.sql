@@ -37,12 +37,13 @@ as_of as (
 
 trailing_window as (
 
-    -- the last 4 weeks: (as_of - 28 days, as_of]
+    -- the last 4 weeks: (as_of - 28 days, as_of]; no window (so no rows) before the first event
     select
         {{ dbt.dateadd('day', -28, 'as_of_ts') }} as window_start_ts,
         as_of_ts as window_end_ts
 
     from as_of
+    where as_of_ts is not null
 
 ),
 
