@@ -3,9 +3,12 @@
     in the period it started (runs_started) and in the period it ended (everything else). A spine
     fills the periods between a workflow-region's first and last activity with zeros.
     period: 'day' (column `day`) or 'week' (column `week_start`, the ISO Monday).
+    grain: 'workflow_region' (one row per workflow x region x period) or 'workflow' (one row per
+    workflow x period over all its regions, region 'all', as the 'workflow' grain of
+    agg_cost_to_serve_weekly): the demo summary's grain (doc block runs_all_regions_grain).
     Incremental (macros/incremental/mart_recompute.sql): only the periods after the last one the
     table keeps are computed; the spine's bounds still come from every run. -#}
-{% macro aggregate_runs_by_period(runs, period) -%}
+{% macro aggregate_runs_by_period(runs, period, grain='workflow_region') -%}
 
 {%- if period == 'day' -%}
     {%- set period_column = 'day' -%}
@@ -15,6 +18,13 @@
     {%- set truncate = week_start -%}
 {%- else -%}
     {{ exceptions.raise_compiler_error("aggregate_runs_by_period: period must be 'day' or 'week', got " ~ period) }}
+{%- endif -%}
+{%- if grain == 'workflow_region' -%}
+    {%- set region = 'runs.region' -%}
+{%- elif grain == 'workflow' -%}
+    {%- set region = "cast('all' as varchar)" -%}
+{%- else -%}
+    {{ exceptions.raise_compiler_error("aggregate_runs_by_period: grain must be 'workflow_region' or 'workflow', got " ~ grain) }}
 {%- endif -%}
 
 with
@@ -39,7 +49,7 @@ run_periods as (
     -- period it ended in (in-flight runs have no end period and drop out of the second)
     select
         runs.workflow_id,
-        runs.region,
+        {{ region }} as region,
         attributions.counted_as,
         case
             when attributions.counted_as = 'started' then {{ truncate('runs.started_at') }}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from orchestration.lib.dbt import last_run_results
 from orchestration.lib.warehouse import connect
@@ -45,86 +45,93 @@ def _relation_exists(con, schema: str, name: str) -> bool:
     )
 
 
-def demo_summary(settings: Settings) -> str:
-    """Per workflow: runs completed in the last full ISO week, p50/p90 cycle time and share within SLO
-    over that week's completed runs, and rows quarantined (all loads); then where things are.
+def _open_marts(settings: Settings):
+    """The read-only connection the demo summary reads (the one place that chooses the DuckDB file)."""
+    return connect(settings.duckdb_path, read_only=True)
 
-    The last full week is the latest ISO week (Monday..Sunday, UTC) that ends on or before the day of
-    the latest event, so Monday's report covers the week that ended the night before.
-    """
-    con = connect(settings.duckdb_path, read_only=True)
+
+def last_full_week(as_of: datetime) -> date:
+    """The Monday of the latest ISO week (Monday..Sunday, UTC) that ends on or before the day of as_of,
+    so Monday's report covers the week that ended the night before."""
+    day_after = as_of.date() + timedelta(days=1)
+    return day_after - timedelta(days=day_after.weekday() + 7)
+
+
+def demo_summary(settings: Settings) -> str:
+    """The demo summary, every figure read from the marts (each metric is defined once, in dbt):
+    per workflow, runs completed in the last full ISO week, p50/p90 cycle time and share within SLO
+    (agg_workflow_weekly_all_regions) and rows quarantined; the five oldest open exceptions; the
+    exception budget month to date; the cost to serve of that week; then where things are.
+    The as-of instant is the build's (int_as_of: the latest event, or the pinned dbt var as_of)."""
+    con = _open_marts(settings)
     try:
-        as_of = con.execute("select max(event_ts) from raw.workflow_events").fetchone()[0]
+        as_of = build_as_of(con)
         if as_of is None:
             return "the warehouse holds no events yet"
-        rows = con.execute(
-            """
-            with bounds as (
-                select (date_trunc('week', max(event_ts)::date + 1) - interval 7 day)::date as week_start
-                from raw.workflow_events
-            ),
-            week_runs as (
-                select r.* from marts.fct_workflow_runs r, bounds b
-                where r.final_status = 'completed'
-                  and r.ended_at >= b.week_start and r.ended_at < b.week_start + 7
-            ),
-            per_workflow as (
-                select workflow_id,
-                       count(*) as runs_completed,
-                       quantile_cont(cycle_time_seconds, 0.5) as p50,
-                       quantile_cont(cycle_time_seconds, 0.9) as p90,
-                       avg(case when within_slo then 1.0 when within_slo = false then 0.0 end) as share_within_slo
-                from week_runs group by workflow_id
-            ),
-            workflows as (select workflow_id, is_registered from marts.dim_workflows),
-            quarantined as (
-                -- rows whose workflow_id is unreadable or names no known workflow are pooled
-                select coalesce(w.workflow_id, '(other or unreadable workflow_id)') as workflow_id,
-                       count(*) as rows_quarantined
-                from raw.quarantine q left join workflows w on q.workflow_id = w.workflow_id
-                group by 1
-            ),
-            all_rows as (
-                select workflow_id, is_registered from workflows
-                union all
-                select workflow_id, null from quarantined where workflow_id not in (select workflow_id from workflows)
-            )
-            select w.workflow_id || case when w.is_registered = false then ' (unregistered)' else '' end,
-                   coalesce(p.runs_completed, 0), p.p50, p.p90, p.share_within_slo, coalesce(q.rows_quarantined, 0)
-            from all_rows w
-            left join per_workflow p using (workflow_id)
-            left join quarantined q using (workflow_id)
-            order by w.is_registered desc nulls last, w.workflow_id
-            """
-        ).fetchall()
-        week = con.execute(
-            "select (date_trunc('week', max(event_ts)::date + 1) - interval 7 day)::date from raw.workflow_events"
-        ).fetchone()[0]
-        ledger = con.execute(
-            "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from raw.load_ledger"
-        ).fetchone()
-        governance = _governance_sections(con, week)
+        week = last_full_week(as_of)
+        lines = [
+            f"Last full ISO week: {week} to {week + timedelta(days=6)} (UTC); data as of {as_of:%Y-%m-%d %H:%M} UTC",
+            "",
+            *_runs_section(con, week),
+            *_oldest_exceptions_section(con, as_of),
+            *_budget_section(con),
+            *_cost_section(con, week),
+            *_landing_section(con),
+        ]
     finally:
         con.close()
-    table = format_table(
-        ["workflow", "runs completed", "p50 cycle", "p90 cycle", "within SLO", "rows quarantined"],
-        [(wf, n, _hours(p50), _hours(p90), _pct(share), q) for wf, n, p50, p90, share, q in rows],
-    )
-    return "\n".join(
-        [
-            f"Last full ISO week: {week} to {week + timedelta(days=6)} (UTC); "
-            f"data as of {as_of:%Y-%m-%d %H:%M} UTC",
-            "",
-            table,
-            "",
-            *governance,
-            f"Landed {ledger[0]} file(s): {ledger[1]} rows read = {ledger[2]} loaded + {ledger[3]} quarantined.",
-            f"DuckDB warehouse: {settings.duckdb_path}",
-            f"  query it:   .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.duckdb_path}', "
-            "read_only=True).sql('select * from marts.agg_workflow_weekly limit 10'))\"",
-            "  Dagster UI: make dagster   (then open http://localhost:3000)",
-        ]
-    )
+    return "\n".join([*lines, *_where_section(settings)])
+
+
+def build_as_of(con) -> datetime | None:
+    """The instant the marts were computed as of (intermediate.int_as_of); None with no events."""
+    return con.execute("select as_of_ts from intermediate.int_as_of").fetchone()[0]
+
+
+def weekly_runs_rows(con, week: date) -> list[tuple]:
+    """Per workflow (registered first), for the ISO week starting `week`: label, runs completed, p50 and
+    p90 cycle time (seconds), share within SLO, rows quarantined. Workflows known only from quarantined
+    rows, and rows whose workflow_id is unreadable or unknown (pooled), come last."""
+    return con.execute(
+        """
+        with week as (
+            select workflow_id, runs_completed, cycle_time_p50_seconds, cycle_time_p90_seconds, share_within_slo
+            from marts.agg_workflow_weekly_all_regions
+            where week_start = ?
+        ),
+        workflows as (select workflow_id, is_registered from marts.dim_workflows),
+        quarantined as (
+            select coalesce(w.workflow_id, '(other or unreadable workflow_id)') as workflow_id,
+                   count(*) as rows_quarantined
+            from raw.quarantine as q left join workflows as w on q.workflow_id = w.workflow_id
+            group by 1
+        ),
+        all_rows as (
+            select workflow_id, is_registered from workflows
+            union all
+            select workflow_id, null from quarantined where workflow_id not in (select workflow_id from workflows)
+        )
+        select w.workflow_id || case when w.is_registered = false then ' (unregistered)' else '' end,
+               coalesce(week.runs_completed, 0), week.cycle_time_p50_seconds, week.cycle_time_p90_seconds,
+               week.share_within_slo, coalesce(q.rows_quarantined, 0)
+        from all_rows as w
+        left join week using (workflow_id)
+        left join quarantined as q using (workflow_id)
+        order by w.is_registered desc nulls last, w.workflow_id
+        """,
+        [week],
+    ).fetchall()
+
+
+def _runs_section(con, week: date) -> list[str]:
+    rows = weekly_runs_rows(con, week)
+    return [
+        format_table(
+            ["workflow", "runs completed", "p50 cycle", "p90 cycle", "within SLO", "rows quarantined"],
+            [(wf, n, _hours(p50), _hours(p90), _pct(share), q) for wf, n, p50, p90, share, q in rows],
+        ),
+        "",
+    ]
 
 
 def _age(seconds: float | None) -> str:
@@ -138,9 +145,7 @@ def _money(value: float | None) -> str:
     return "" if value is None else f"{value:,.2f}"
 
 
-def _governance_sections(con, week) -> list[str]:
-    """The demo summary's exception, budget and cost sections (lines, each section ends with a blank)."""
-    lines: list[str] = []
+def _oldest_exceptions_section(con, as_of: datetime) -> list[str]:
     oldest = con.execute(
         """select exception_id, workflow_id, coalesce(exception_class, 'UNKNOWN'), 'sev' || coalesce(cast(severity as varchar), '?'),
                   routed_owner, age_seconds, case when first_touch_at is null then 'no' else 'yes' end,
@@ -148,8 +153,7 @@ def _governance_sections(con, week) -> list[str]:
            from marts.fct_exceptions where is_open
            order by raised_at, exception_id limit 5"""
     ).fetchall()
-    as_of = con.execute("select as_of_ts from intermediate.int_as_of").fetchone()[0]
-    lines += [
+    return [
         f"Top 5 oldest open exceptions (as of {as_of:%Y-%m-%d %H:%M} UTC; routed owner = who must act):",
         format_table(
             ["exception", "workflow", "class", "sev", "routed owner", "age", "touched", "over SLO"],
@@ -157,6 +161,9 @@ def _governance_sections(con, week) -> list[str]:
         ) if oldest else "  none open",
         "",
     ]
+
+
+def _budget_section(con) -> list[str]:
     budget = con.execute(
         """select workflow_id, runs_started, exception_rate_pct, budget_rate_pct, budget_consumed_pct,
                   budget_status, case when budget_status = 'ok' then '' else breach_action end
@@ -164,7 +171,7 @@ def _governance_sections(con, week) -> list[str]:
            where is_current_month and is_registered_workflow order by workflow_id"""
     ).fetchall()
     month = con.execute("select max(month_start) from marts.agg_exception_budget_monthly where is_current_month").fetchone()[0]
-    lines += [
+    return [
         f"Exception budget, month to date ({month:%Y-%m}; rate = runs with an exception / runs started):",
         format_table(
             ["workflow", "runs", "exception rate", "budget", "consumed", "status", "action"],
@@ -173,6 +180,9 @@ def _governance_sections(con, week) -> list[str]:
         ),
         "",
     ]
+
+
+def _cost_section(con, week: date) -> list[str]:
     cost = con.execute(
         """select owner_team, max(currency), sum(completed_runs), sum(compute_cost), sum(labor_cost), sum(total_cost)
            from marts.agg_cost_to_serve_weekly
@@ -181,7 +191,7 @@ def _governance_sections(con, week) -> list[str]:
         [week],
     ).fetchall()
     currency = cost[0][1] if cost else ""
-    lines += [
+    return [
         f"Cost to serve, week of {week}, in {currency} (compute + human labor at the register's team rates):",
         format_table(
             ["owner team", "completed runs", "compute", "labor", "total", "per completed run"],
@@ -190,7 +200,23 @@ def _governance_sections(con, week) -> list[str]:
         ),
         "",
     ]
-    return lines
+
+
+def _landing_section(con) -> list[str]:
+    """What landing did (the load ledger: a record, not a metric)."""
+    files, read, loaded, quarantined = con.execute(
+        "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from raw.load_ledger"
+    ).fetchone()
+    return [f"Landed {files} file(s): {read} rows read = {loaded} loaded + {quarantined} quarantined."]
+
+
+def _where_section(settings: Settings) -> list[str]:
+    return [
+        f"DuckDB warehouse: {settings.duckdb_path}",
+        f"  query it:   .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.duckdb_path}', "
+        "read_only=True).sql('select * from marts.agg_workflow_weekly limit 10'))\"",
+        "  Dagster UI: make dagster   (then open http://localhost:3000)",
+    ]
 
 
 def status_report(settings: Settings) -> str:

@@ -5,6 +5,7 @@ plain SQL over raw.workflow_events), not against themselves.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -211,10 +212,65 @@ def test_demo_prints_summary_and_starts_fresh_each_time(tmp_path, capsys, monkey
     for section in ("Top 5 oldest open exceptions", "Exception budget, month to date", "Cost to serve, week of"):
         assert section in out
     con = connect(tmp_path / "demo.duckdb", read_only=True)
+    _assert_demo_figures_equal_the_marts(out, con)
     assert con.execute("select count(*) from raw.load_ledger").fetchone()[0] == 2
     assert con.execute("select max(event_ts) < '2026-11-23' and min(event_ts) >= '2026-11-13' "
                        "from raw.workflow_events").fetchone()[0]
     con.close()
+
+
+def _table_rows(out: str, header_column: str) -> list[list[str]]:
+    """The rows of the one fixed-width table of `out` whose header names header_column, split on runs
+    of two or more spaces (cells hold at most single spaces)."""
+    lines = out.splitlines()
+    [start] = [i for i, line in enumerate(lines) if header_column in line and not line.startswith(" ")]
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.strip():
+            break
+        rows.append(re.split(r"\s{2,}", line.strip()))
+    return rows
+
+
+def _assert_demo_figures_equal_the_marts(out: str, con) -> None:
+    """Every printed figure of the runs and cost tables is the marts' value for the printed week
+    (independent SQL over the marts, formatted as printed); the row counts compared are asserted."""
+    week = date(2026, 11, 16)
+    expected = con.execute(
+        """select workflow_id, runs_completed, cycle_time_p50_seconds, cycle_time_p90_seconds, share_within_slo
+           from marts.agg_workflow_weekly_all_regions where week_start = ? order by workflow_id""",
+        [week],
+    ).fetchall()
+    printed = {row[0].removesuffix(" (unregistered)"): row for row in _table_rows(out, "p50 cycle")}
+    assert len(expected) >= 6  # the six registered workflows all ran that week
+    compared = 0
+    for wf, n, p50, p90, share in expected:
+        row = printed[wf]
+        assert row[1] == str(n), row
+        if n:
+            assert row[2] == f"{p50 / 3600:.2f}h" and row[3] == f"{p90 / 3600:.2f}h", (row, p50, p90)
+        if share is not None:
+            assert row[4] == f"{share * 100:.1f}%", (row, share)
+        compared += 1
+    assert compared == len(expected)
+    # the mart's percentiles are those of the week's completed runs in the fact (all regions)
+    for wf, n, p50, p90, _share in expected:
+        times = [t for (t,) in con.execute(
+            """select cycle_time_seconds from marts.fct_workflow_runs where workflow_id = ?
+               and final_status = 'completed' and ended_at >= ? and ended_at < ? + interval 7 day""",
+            [wf, week, week]).fetchall()]
+        assert len(times) == n
+        if n:
+            assert p50 == pytest.approx(np.quantile(times, 0.5)) and p90 == pytest.approx(np.quantile(times, 0.9))
+    cost = con.execute(
+        """select owner_team, sum(completed_runs), sum(total_cost) from marts.agg_cost_to_serve_weekly
+           where grain = 'owner_team_region' and week_start = ? group by 1 order by 1""",
+        [week],
+    ).fetchall()
+    printed_cost = _table_rows(out, "per completed run")
+    assert len(cost) > 0 and len(printed_cost) == len(cost)
+    for (team, n, total), row in zip(cost, printed_cost, strict=True):
+        assert row[:2] == [team, str(n)] and row[4] == f"{total:,.2f}", (row, total)
 
 
 def test_demo_refuses_a_warehouse_with_real_loads(tmp_path, capsys, monkeypatch):
