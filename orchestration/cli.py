@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from orchestration.settings import Settings, get_settings, prepare_environment
+from orchestration.settings import ConfigError, Settings, get_settings, prepare_environment
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -57,7 +57,10 @@ def ingest_paths(
     files: list[Path] = []
     from_folders: set[Path] = set()
     for p in paths:
-        found = discover_landing_files(p) if p.is_dir() else [p]
+        skipped_links: list[str] = []
+        found = discover_landing_files(p, skipped=skipped_links) if p.is_dir() else [p]
+        for skipped in skipped_links:
+            out(f"warning: {skipped}")
         files.extend(found)
         if p.is_dir():
             from_folders.update(found)
@@ -88,12 +91,14 @@ def ingest_paths(
             return sink.land_paths(
                 files, register=register, salt=settings.redaction_salt, log=_Printer(), options_for=options_for,
                 log_format=log_format, workflow=workflow, region=region, column_map=column_map,
+                timestamp_format=timestamp_format, timezone=timezone,
             )
     with open_warehouse(settings.duckdb_path) as con:
         land_register_step(settings, con)
         return land_paths(
             con, files, register=register, salt=settings.redaction_salt, log=_Printer(), options_for=options_for,
             log_format=log_format, workflow=workflow, region=region, column_map=column_map,
+            timestamp_format=timestamp_format, timezone=timezone,
         )
 
 
@@ -164,6 +169,14 @@ def _landing_location(settings: Settings) -> str:
 
 
 def cmd_ingest(args, settings: Settings) -> int:
+    from orchestration.lib.landing.common import printable
+    from orchestration.lib.landing.hints import hints_for_result
+    from orchestration.lib.landing.timestamps import TimestampOptionError, check_timestamp_options
+
+    try:
+        check_timestamp_options(args.timestamp_format, args.timezone)
+    except TimestampOptionError as exc:
+        raise CliError(str(exc)) from None
     batch = ingest_paths(
         settings,
         [Path(p) for p in args.files],
@@ -171,7 +184,13 @@ def cmd_ingest(args, settings: Settings) -> int:
         workflow=args.workflow,
         region=args.region,
         column_map=_parse_map(args.map),
+        timestamp_format=args.timestamp_format,
+        timezone=args.timezone,
     )
+    # say what happened: a likely cause and its fix when one reason quarantines > 5% of a file
+    for result in batch.landed:
+        for hint in hints_for_result(result):
+            print(f"hint: {printable(result.file_path)}: {hint}")
     print(
         f"{len(batch.landed)} file(s) landed, {len(batch.skipped)} already loaded, {len(batch.refused)} refused; "
         f"{batch.rows_loaded} rows loaded, {batch.rows_quarantined} quarantined into {_landing_location(settings)}"
@@ -181,6 +200,7 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 def cmd_build(args, settings: Settings) -> int:
     from orchestration.lib.dbt import run_dbt
+    from orchestration.lib.publish import publish_after_build
     from orchestration.lib.snowflake_landing import uses_snowflake
     from orchestration.lib.warehouse import open_warehouse
 
@@ -205,8 +225,33 @@ def cmd_build(args, settings: Settings) -> int:
     if args.vars:
         command += ["--vars", args.vars]
     run_dbt(settings, command)
+    if uses_snowflake(settings.dbt_target):
+        # nothing to publish: Snowflake readers never wait for a writer (orchestration/lib/publish.py)
+        print(f"dbt build succeeded against snowflake (database {os.environ.get('SNOWFLAKE_DATABASE', '?')})")
+        return EXIT_OK
     print(f"dbt build succeeded against {settings.dbt_target} ({settings.duckdb_path})")
+    publish_after_build(settings)
+    _note_if_no_events(settings)
     return EXIT_OK
+
+
+def _note_if_no_events(settings: Settings) -> None:
+    """A first build before anything landed succeeds with empty marts: say so, and what to do."""
+    from orchestration.lib.warehouse import connect
+
+    con = connect(settings.duckdb_path, read_only=True)
+    try:
+        events = con.execute("select count(*) from raw.workflow_events").fetchone()[0]
+        quarantined = con.execute("select count(*) from raw.quarantine").fetchone()[0]
+    finally:
+        con.close()
+    if events:
+        return
+    held = f" ({quarantined} quarantined row(s) only; `command-center status` shows why)" if quarantined else ""
+    print(
+        f"note: the warehouse holds no events yet{held}, so the marts are empty; "
+        "land event files with `command-center ingest FILE...` and build again"
+    )
 
 
 def cmd_parse(args, settings: Settings) -> int:
@@ -265,6 +310,7 @@ def _reset_demo_warehouse(settings: Settings, sample_dir: Path) -> None:
 
 def cmd_demo(args, settings: Settings) -> int:
     from orchestration.lib.dbt import run_dbt
+    from orchestration.lib.publish import publish_after_build
     from orchestration.lib.reports import demo_summary
 
     if settings.salt_is_dev_default:
@@ -294,6 +340,7 @@ def cmd_demo(args, settings: Settings) -> int:
         raise CliError("sample files were refused; see above")
     print("[3/4] dbt build on DuckDB ...")
     run_dbt(settings, ["build"])
+    publish_after_build(settings)
     print("[4/4] summary\n")
     print(demo_summary(settings))
     return EXIT_OK
@@ -340,6 +387,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="minimal logs: read contract FIELD (case_id, event_name, timestamp, actor, event_id, region) "
         "from COLUMN; repeatable",
     )
+    i.add_argument(
+        "--timestamp-format", metavar="STRPTIME",
+        help="read timestamps written in this strptime layout, e.g. '%%d-%%m-%%Y %%H:%%M:%%S' (ISO 8601 values "
+        "are still accepted); default: ISO 8601 only",
+    )
+    i.add_argument(
+        "--timezone", metavar="IANA_ZONE",
+        help="timestamps without a UTC offset are local time in this zone, e.g. Europe/Berlin (default: UTC)",
+    )
     i.set_defaults(func=cmd_ingest)
 
     b = sub.add_parser("build", help="refresh the register tables and run `dbt build` on the configured warehouse")
@@ -370,15 +426,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from orchestration.lib.dbt import DbtFailed
     from orchestration.lib.landing import LandingError
+    from orchestration.lib.publish import NotPublishedError
     from orchestration.lib.register import RegisterError
     from orchestration.lib.warehouse import WarehouseBusyError
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    settings = prepare_environment(get_settings())
     try:
+        settings = prepare_environment(get_settings())
         return args.func(args, settings)
-    except (CliError, LandingError, RegisterError, WarehouseBusyError, DbtFailed) as exc:
+    except (CliError, ConfigError, LandingError, RegisterError, WarehouseBusyError, DbtFailed, NotPublishedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

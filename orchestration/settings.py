@@ -48,6 +48,14 @@ def _path_from_env(var: str, default: Path) -> Path:
     return path if path.is_absolute() else (Path.cwd() / path)
 
 
+class ConfigError(ValueError):
+    """A setting (an environment variable) that cannot work as given; the message names it."""
+
+
+#: The environment variable naming the published, read-only copy of the marts (orchestration/lib/publish.py).
+PUBLISHED_DUCKDB_ENV = "COMMAND_CENTER_PUBLISHED_DUCKDB"
+
+
 @dataclass(frozen=True)
 class Settings:
     repo_root: Path
@@ -59,6 +67,9 @@ class Settings:
     dbt_profiles_dir: Path
     dbt_target: str
     redaction_salt: str
+    #: BI tools, the demo summary and `status` read the marts from here (a copy published after each
+    #: successful DuckDB build), never from the warehouse file a writer may be holding.
+    published_duckdb_path: Path | None = None
 
     @property
     def salt_is_dev_default(self) -> bool:
@@ -78,7 +89,30 @@ def get_settings() -> Settings:
         dbt_profiles_dir=_path_from_env("DBT_PROFILES_DIR", root / "profiles"),
         dbt_target=os.environ.get("COMMAND_CENTER_DBT_TARGET", "duckdb"),
         redaction_salt=os.environ.get("COMMAND_CENTER_REDACTION_SALT") or DEV_REDACTION_SALT,
+        published_duckdb_path=_published_path(root),
     )
+
+
+def _published_path(root: Path) -> Path:
+    return published_path_for(_path_from_env("COMMAND_CENTER_DUCKDB", root / "warehouse" / "command_center.duckdb"))
+
+
+def published_path_for(warehouse: Path) -> Path:
+    """Where the marts of ``warehouse`` are published: COMMAND_CENTER_PUBLISHED_DUCKDB, else
+    ``<warehouse stem>_published.duckdb`` beside the warehouse (``command_center_published.duckdb``)."""
+    return _path_from_env(PUBLISHED_DUCKDB_ENV, warehouse.with_name(f"{warehouse.stem}_published.duckdb"))
+
+
+def _make_parent(path: Path, setting: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"{setting}={path}: cannot create its folder {path.parent} ({exc.strerror or exc}); "
+            f"point {setting} at a file in a writable folder"
+        ) from None
+    if path.is_dir():
+        raise ConfigError(f"{setting}={path} is a directory; point {setting} at a DuckDB file (e.g. {path / 'command_center.duckdb'})")
 
 
 def prepare_environment(settings: Settings | None = None) -> Settings:
@@ -88,10 +122,13 @@ def prepare_environment(settings: Settings | None = None) -> Settings:
     os.environ["COMMAND_CENTER_DUCKDB"] = str(s.duckdb_path)
     os.environ.setdefault("DBT_PROFILES_DIR", str(s.dbt_profiles_dir))
     os.environ.setdefault("DAGSTER_HOME", str(s.dagster_home))
-    s.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(s.duckdb_path, "COMMAND_CENTER_DUCKDB")
     home = Path(os.environ["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    cfg = home / "dagster.yaml"
-    if not cfg.exists():
-        cfg.write_text(DAGSTER_YAML)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        cfg = home / "dagster.yaml"
+        if not cfg.exists():
+            cfg.write_text(DAGSTER_YAML)
+    except OSError as exc:
+        raise ConfigError(f"DAGSTER_HOME={home}: cannot create it or its dagster.yaml ({exc.strerror or exc})") from None
     return s

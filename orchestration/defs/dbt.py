@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 import yaml
 from dagster_dbt import (
     DagsterDbtTranslator,
@@ -55,6 +56,7 @@ from orchestration.defs.landing import RAW_WORKFLOW_EVENTS_KEY
 from orchestration.defs.register import GOVERNANCE_REGISTER_KEY
 from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from orchestration.lib.dbt import dbt_executable
+from orchestration.lib.publish import publish_marts
 from orchestration.lib.slo_summary import (
     SUMMARY_COLUMNS,
     parse_week,
@@ -65,7 +67,7 @@ from orchestration.lib.slo_summary import (
     summary_query,
 )
 from orchestration.lib.warehouse import WarehouseBusyError
-from orchestration.settings import Settings
+from orchestration.settings import ConfigError, Settings
 
 #: dbt source name -> the Dagster asset that lands all of that source's tables.
 SOURCE_ASSET_KEYS: Mapping[str, dg.AssetKey] = {
@@ -330,9 +332,21 @@ def build_dbt_assets(
         # process the file this run's warehouse resource names, so dbt reads what landing wrote.
         with _environ(COMMAND_CENTER_DUCKDB=str(warehouse.path)):
             invocation = dbt.cli(["build"], context=context)
-        yield from invocation.stream()
+        yield from invocation.stream()  # raises when dbt fails: nothing is published then
+        if _uses_duckdb(project):
+            publish_for_readers(context, warehouse)
 
     return command_center_dbt
+
+
+def publish_for_readers(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> None:
+    """After a successful dbt build (dbt has exited): copy the marts to the read-only published file
+    BI tools read (orchestration/lib/publish.py). A failure fails the step; the marts are built."""
+    try:
+        published = publish_marts(warehouse.path)
+    except (WarehouseBusyError, ConfigError, OSError, duckdb.Error) as exc:
+        raise dg.Failure(description=f"dbt build succeeded but publishing the marts failed: {exc}") from None
+    context.log.info(published.describe() if published else "no marts in the warehouse yet: nothing published")
 
 
 def _metadata_text(metadata: Mapping[str, Any], key: str) -> str | None:
@@ -434,6 +448,8 @@ def build_weekly_dbt_assets(
         error = invocation.get_error()
         if error is not None:
             raise error
+        if _uses_duckdb(project):
+            publish_for_readers(context, warehouse)
 
     return command_center_dbt_weekly
 

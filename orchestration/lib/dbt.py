@@ -1,11 +1,20 @@
-"""Running dbt in-process against the configured warehouse (the CLI's `build` and `parse`)."""
+"""Running dbt in a child process against the configured warehouse (the CLI's `build` and `parse`).
+
+The child never outlives the CLI: it runs in its own process group, SIGINT / SIGTERM / SIGHUP sent to
+the CLI are forwarded to that group, and on Linux the kernel kills it (``PR_SET_PDEATHSIG``) when
+the CLI dies, even by ``kill -9``; otherwise an orphaned dbt would keep the DuckDB write lock and
+finish the build on its own.
+"""
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from orchestration.settings import Settings, prepare_environment
@@ -50,8 +59,8 @@ def run_dbt(settings: Settings, command: list[str]) -> None:
     dbt's own log streams to the terminal as it runs.
     """
     prepare_environment(settings)
-    proc = subprocess.run([dbt_executable(), *dbt_args(settings, command)], cwd=settings.dbt_project_dir, env=os.environ.copy(), check=False)
-    if proc.returncode == 0:
+    returncode = run_child([dbt_executable(), *dbt_args(settings, command)], cwd=settings.dbt_project_dir)
+    if returncode == 0:
         return
     failures = []
     results = last_run_results(settings) if command and command[0] in ("build", "run", "test", "seed") else None
@@ -60,7 +69,72 @@ def run_dbt(settings: Settings, command: list[str]) -> None:
             message = (r.get("message") or "").strip().splitlines()
             failures.append(f"{r.get('unique_id')}: {r.get('status')}" + (f" - {message[0]}" if message else ""))
     detail = "\n".join(f"  - {f}" for f in failures[:20]) or "  (see the dbt output above)"
-    raise DbtFailed(f"dbt {command[0]} failed (exit {proc.returncode}):\n{detail}")
+    raise DbtFailed(f"dbt {command[0]} failed (exit {returncode}):\n{detail}")
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _die_with_parent_preexec():
+    """A ``preexec_fn`` that makes the child receive SIGKILL when this process dies (Linux only).
+
+    libc is loaded here, before the fork; the child only calls prctl. If this process died between
+    the fork and the prctl call, the child is already orphaned and exits at once.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return preexec
+
+
+def run_child(args: list[str], *, cwd: Path | str) -> int:
+    """Run ``args`` to completion and return its exit code, tying its life to this process:
+    its own process group (its children included) gets the SIGINT / SIGTERM / SIGHUP this process
+    receives, is killed if this function exits early, and (Linux) is killed by the kernel when this
+    process dies. After a forwarded SIGINT, KeyboardInterrupt is raised; after SIGTERM or SIGHUP,
+    SystemExit(128 + signal)."""
+    proc = subprocess.Popen(
+        args, cwd=cwd, env=os.environ.copy(), process_group=0, preexec_fn=_die_with_parent_preexec()
+    )
+    received: list[int] = []
+
+    def forward(signum, _frame) -> None:
+        received.append(signum)
+        try:
+            os.killpg(proc.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS} if in_main_thread else {}
+    try:
+        returncode = proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if proc.poll() is None:  # leaving early (an exception in this process): the child goes too
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+    if received:
+        if received[0] == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + received[0])
+    return returncode
 
 
 def last_run_results(settings: Settings) -> dict | None:
