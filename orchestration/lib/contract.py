@@ -46,8 +46,12 @@ OPTIONAL_FIELDS: dict[str, str] = {
 
 TELEMETRY_FIELDS: tuple[str, ...] = REQUIRED_FIELDS + tuple(OPTIONAL_FIELDS)
 
-#: The minimum viable event log (seed 001): these four, plus any optional columns.
-MINIMAL_REQUIRED_FIELDS: tuple[str, ...] = ("case_id", "event_name", "timestamp", "actor")
+#: The minimum viable event log (seed 001): case_id, event_name, timestamp and actor, plus any optional
+#: columns. A missing actor is unknown, not invalid (system steps have none; some logs have no resource
+#: column at all): such events land with a null actor. The other three are required.
+MINIMAL_REQUIRED_FIELDS: tuple[str, ...] = ("case_id", "event_name", "timestamp")
+#: Every contract field of a minimal log (what --map may name, with event_id and region).
+MINIMAL_FIELDS: tuple[str, ...] = (*MINIMAL_REQUIRED_FIELDS, "actor")
 
 #: Longest accepted identifier (event_id, workflow_id, run_id, region, exception_id, ...).
 MAX_IDENTIFIER_LENGTH = 256
