@@ -46,6 +46,8 @@ def ingest_paths(
     workflow: str | None = None,
     region: str | None = None,
     column_map: dict[str, str] | None = None,
+    timestamp_format: str | None = None,
+    timezone: str | None = None,
     out=print,
 ):
     """Land files (one transaction each) after refreshing the register tables; the same

@@ -17,6 +17,8 @@ from orchestration.defs.checks import gx_check_results, gx_check_specs
 from orchestration.defs.register import GOVERNANCE_REGISTER_KEY, load_register_or_fail
 from orchestration.defs.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
 from orchestration.lib.landing import LandingBatch, discover_landing_files, land_paths, landing_options_for
+from orchestration.lib.landing.common import printable
+from orchestration.lib.landing.hints import hints_for_result
 from orchestration.lib.register import register_sha256
 
 RAW_WORKFLOW_EVENTS_KEY = dg.AssetKey("raw_workflow_events")
@@ -71,7 +73,14 @@ def _warehouse_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {"events": events, "quarantined": quarantined, "ledger_files": files}
 
 
+def landing_hints(batch: LandingBatch, folder: Path) -> dict[str, list[str]]:
+    """Per landed file (relative path), the hints of orchestration/lib/landing/hints.py: the likely
+    cause and fix when one reason quarantined more than 5% of the file (the CLI prints the same)."""
+    return {_relative(r.file_path, folder): h for r in batch.landed if (h := hints_for_result(r))}
+
+
 def landing_metadata(batch: LandingBatch, folder: Path, totals: dict[str, int], warehouse: Path | str) -> dict:
+    hints = landing_hints(batch, folder)
     return {
         "landing_dir": dg.MetadataValue.path(str(folder)),
         "warehouse": dg.MetadataValue.path(str(warehouse)),
@@ -86,6 +95,10 @@ def landing_metadata(batch: LandingBatch, folder: Path, totals: dict[str, int], 
         "quarantine_reasons": dg.MetadataValue.json(batch.quarantine_reasons),
         "refused": dg.MetadataValue.json({_relative(e.path, folder): e.problem for e in batch.refused}),
         "files": dg.MetadataValue.md(_files_markdown(batch, folder)),
+        "hints": dg.MetadataValue.md(
+            "\n".join(f"- `{_md_cell(printable(f))}`: {_md_cell(h)}" for f, hs in hints.items() for h in hs)
+            or "_no reason quarantined more than 5% of a file_"
+        ),
         # the table's size after this landing (the dagster/row_count convention)
         "dagster/row_count": totals["events"],
         "quarantine_rows_total": totals["quarantined"],
@@ -159,6 +172,9 @@ def raw_workflow_events(
                 con, RAW_WORKFLOW_EVENTS_KEY, [(r.load_id, r.loaded_at) for r in batch.landed]
             ) if not batch.refused else []
         metadata = landing_metadata(batch, folder, totals, warehouse.path)
+    for file, hints in landing_hints(batch, folder).items():
+        for hint in hints:
+            context.log.warning(f"hint: {printable(file)}: {hint}")
     if batch.refused:
         problems = "\n".join(f"  - {e}" for e in batch.refused)
         raise dg.Failure(
