@@ -1,0 +1,185 @@
+"""Step 3 of landing: validate (first failing rule wins), redact, split into loaded and quarantined."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from orchestration.lib.contract import (
+    EVENT_TYPES,
+    EXCEPTION_EVENT_TYPES,
+    MAX_FUTURE_SKEW_HOURS,
+    MAX_IDENTIFIER_LENGTH,
+    MINIMAL_REQUIRED_FIELDS,
+    OPTIONAL_FIELDS,
+    REQUIRED_FIELDS,
+)
+from orchestration.lib.landing.common import sql_literal
+from orchestration.lib.landing.redaction import (
+    malformed_prefix_allowed,
+    malformed_record_sql,
+    redacted_column_sql,
+    redacted_json_sql,
+    used_params,
+)
+from orchestration.lib.landing.timestamps import parse_sql, unparseable_detail_sql
+
+_NUMERIC_FIELDS = {k: v for k, v in OPTIONAL_FIELDS.items() if v in ("BIGINT", "DOUBLE", "INTEGER")}
+_INTEGER_FIELDS = {k for k, v in _NUMERIC_FIELDS.items() if v in ("BIGINT", "INTEGER")}
+_IDENTIFIER_FIELDS = ("event_id", "workflow_id", "run_id", "region", "exception_id", "exception_class")
+_CONTROL_CHARS = r"[\x00-\x1f\x7f]"
+
+
+#: The largest magnitude each integer field's warehouse type holds (contract.OPTIONAL_FIELDS).
+_INTEGER_LIMITS = {"BIGINT": 2**63, "INTEGER": 2**31}
+
+
+def _expired_sql(expired_before: Mapping[str, tuple[datetime, str]] | None) -> tuple[str, str]:
+    """(bound, description) SQL expressions for the ``expired`` rule: per region, the earliest event_ts
+    kept, as computed by landing from the register (``""`` key: any other region). Literals only:
+    the bounds are timestamps computed in Python and the region names are quoted."""
+    if not expired_before:
+        return "null::timestamp", "null"
+    default = expired_before.get("")
+    bound = "case region " + " ".join(
+        f"when {sql_literal(r)} then timestamp {sql_literal(b.strftime('%Y-%m-%d %H:%M:%S'))}"
+        for r, (b, _) in expired_before.items() if r
+    ) + f" else {('timestamp ' + sql_literal(default[0].strftime('%Y-%m-%d %H:%M:%S'))) if default else 'null'} end"
+    why = "case region " + " ".join(
+        f"when {sql_literal(r)} then {sql_literal(d)}" for r, (_, d) in expired_before.items() if r
+    ) + f" else {sql_literal(default[1]) if default else 'null'} end"
+    if bound.startswith("case region  else"):
+        bound, why = bound.replace("case region  else", "case when true then"), why.replace("case region  else", "case when true then")
+    return bound, why
+
+
+def _checks_sql(
+    log_format: str, expired_before: Mapping[str, tuple[datetime, str]] | None = None, timestamp_format: str | None = None
+) -> str:
+    required = MINIMAL_REQUIRED_FIELDS if log_format == "minimal" else REQUIRED_FIELDS
+    col = (lambda f: f"_min_{f}") if log_format == "minimal" else (lambda f: f)
+    missing = " ".join(f"when {col(f)} is null then {sql_literal(f)}" for f in required)
+    if log_format == "minimal":
+        missing += " when region is null then 'region (pass --region or map a region column)'"
+    bad_ident = " ".join(
+        f"when length({f}) > {MAX_IDENTIFIER_LENGTH} or regexp_matches({f}, {sql_literal(_CONTROL_CHARS)}) then {sql_literal(f)}"
+        for f in _IDENTIFIER_FIELDS
+    )
+    bad_type = " ".join(
+        f"when {f} is not null and (try_cast({f} as double) is null or not isfinite(try_cast({f} as double))"
+        + (f" or try_cast({f} as double) <> floor(try_cast({f} as double))" if f in _INTEGER_FIELDS else "")
+        + f") then {sql_literal(f + ' is not a' + ('n integer' if f in _INTEGER_FIELDS else ' number'))}"
+        for f in _NUMERIC_FIELDS
+    )
+    bad_type += (
+        " when attributes is not null and (not json_valid(attributes) or json_type(attributes) <> 'OBJECT')"
+        " then 'attributes is not a JSON object'"
+    )
+    out_of_range = " ".join(
+        f"when round(try_cast({f} as double)) >= {_INTEGER_LIMITS[t]} or round(try_cast({f} as double)) < -{_INTEGER_LIMITS[t]} "
+        f"then {sql_literal(f)} || ' ' || left({f}, 32) || ' is outside the {t.lower()} range'"
+        for f, t in _NUMERIC_FIELDS.items() if t in _INTEGER_LIMITS
+    )
+    expired_bound, expired_why = _expired_sql(expired_before)
+    negative = " ".join(
+        f"when try_cast({f} as double) < 0 then {sql_literal(f)}" for f in ("duration_ms", "cost_cents", "attempt")
+    )
+    event_types = ", ".join(sql_literal(t) for t in EVENT_TYPES)
+    exc_types = ", ".join(sql_literal(t) for t in EXCEPTION_EVENT_TYPES)
+    return f"""
+        case when _problem is not null then 'malformed_record'
+             when (case {missing} end) is not null then 'missing_required_field'
+             when (case {bad_ident} end) is not null then 'invalid_identifier'
+             when _ts is null then 'unparseable_timestamp'
+             when _event_type not in ({event_types}) then 'unknown_event_type'
+             when (case {bad_type} end) is not null then 'invalid_type'
+             when (case {out_of_range} end) is not null then 'out_of_range'
+             when (case {negative} end) is not null then 'negative_value'
+             when try_cast(confidence as double) not between 0 and 1 then 'confidence_out_of_range'
+             when _event_type in ({exc_types}) and exception_id is null then 'missing_exception_id'
+             when _ts > $future_limit then 'future_timestamp'
+             when _ts < {expired_bound} then 'expired'
+        end as _reason,
+        case when _problem is not null then _problem
+             when (case {missing} end) is not null then (case {missing} end)
+             when (case {bad_ident} end) is not null then (case {bad_ident} end)
+             when _ts is null then {unparseable_detail_sql("event_ts", timestamp_format=timestamp_format)}
+             when _event_type not in ({event_types}) then 'event_type ' || '''' || left(event_type, 64) || ''''
+             when (case {bad_type} end) is not null then (case {bad_type} end)
+             when (case {out_of_range} end) is not null then (case {out_of_range} end)
+             when (case {negative} end) is not null then (case {negative} end) || ' is negative'
+             when try_cast(confidence as double) not between 0 and 1 then 'confidence ' || confidence
+             when _event_type in ({exc_types}) and exception_id is null then _event_type || ' without exception_id'
+             when _ts > $future_limit then 'event_ts ' || strftime(_ts, '%Y-%m-%dT%H:%M:%SZ') || ' is more than {MAX_FUTURE_SKEW_HOURS} h after landing'
+             when _ts < {expired_bound} then 'event_ts ' || strftime(_ts, '%Y-%m-%dT%H:%M:%SZ') || ' is before '
+                  || strftime({expired_bound}, '%Y-%m-%dT%H:%M:%SZ') || ', ' || {expired_why}
+        end as _reason_detail"""
+
+
+
+def _validate_and_load(con, log_format: str, projection: str, source: str, redacted: list[str], params: dict) -> None:
+    # every timestamp rule (ISO 8601 / RFC 3339, offsets up to ±14:00, --timestamp-format, --timezone)
+    ts_parse = parse_sql("event_ts", timestamp_format=params.get("timestamp_format"), timezone=params.get("timezone"))
+    # One statement from the parsed records to the checked rows (no intermediate table), and the
+    # parsed records dropped right after: peak memory is the records' text plus the checked rows.
+    con.execute(
+        f"""create temp table _cc_checked as
+        with projected as (
+            select _row, _problem, {projection}
+            from {source}
+        ),
+        typed as (
+            select *, lower(event_type) as _event_type, {ts_parse} as _ts from projected
+        ),
+        checked as (
+            select *, {_checks_sql(log_format, params.get("expired_before"), params.get("timestamp_format"))} from typed
+        ),
+        first_in_file as (
+            select *, case when _reason is null
+                           then row_number() over (partition by event_id, _reason is null order by _row) end as _nth
+            from checked
+        ),
+        earlier as (
+            select distinct e.event_id from raw.workflow_events e
+            where e.event_id in (select event_id from first_in_file where _nth = 1)
+        )
+        select f.* exclude (_reason, _reason_detail, _nth),
+               case when f._reason is not null then f._reason
+                    when f._nth > 1 then 'duplicate_event_id_in_file'
+                    when x.event_id is not null then 'duplicate_event_id' end as _reason,
+               case when f._reason is not null then f._reason_detail
+                    when f._nth > 1 then 'event_id ' || '''' || left(f.event_id, 64) || ''' repeats an earlier row of this file'
+                    when x.event_id is not null then 'event_id ' || '''' || left(f.event_id, 64) || ''' was loaded by an earlier file'
+               end as _reason_detail
+        from first_in_file f left join earlier x on f._nth = 1 and f.event_id = x.event_id""",
+        {k: v for k, v in params.items() if k in ("future_limit", "timestamp_format", "timezone")},
+    )
+    con.execute("drop table _cc_json")
+    # redaction (redaction.py): attributes walked at any depth, actor/owner hashed when named
+    attributes = redacted_json_sql("attributes", redacted)
+    insert_events = f"""insert into raw.workflow_events
+        select event_id, workflow_id, run_id, _event_type, _ts, region, stage, status, {redacted_column_sql("owner", redacted)},
+               round(try_cast(duration_ms as double))::bigint, try_cast(cost_cents as double),
+               try_cast(confidence as double), exception_id, exception_class,
+               round(try_cast(severity as double))::integer, {redacted_column_sql("actor", redacted)},
+               round(try_cast(attempt as double))::integer,
+               error_code, ({attributes})::json,
+               {sql_literal(log_format)}, source_event_name, $load_id, $source_file, _row, $now
+        from _cc_checked where _reason is null
+        order by _row"""
+    con.execute(insert_events, used_params(insert_events, params))
+    # the quarantine copy: a parsed record redacted like a loaded one (every key at any depth, JSON
+    # text inside strings); an unparseable one per data_controls.redaction.malformed_records
+    policy = params.get("malformed_records", "hash_and_prefix")
+    malformed = malformed_record_sql(
+        "r._text", redacted, policy,
+        prefix_allowed=policy != "hash_and_prefix" or malformed_prefix_allowed(con, redacted),
+    )
+    insert_quarantine = f"""insert into raw.quarantine
+        select $load_id, $source_file, c._row, c._reason, c._reason_detail,
+               case when c._problem is null then {redacted_json_sql("r._text", redacted)} else {malformed} end,
+               left(c.event_id, 512), left(c.workflow_id, 512), $now
+        from _cc_checked c join _cc_records r using (_row)
+        where c._reason is not null
+        order by c._row"""
+    con.execute(insert_quarantine, used_params(insert_quarantine, params))
+
