@@ -155,8 +155,11 @@ def raw_workflow_events(
     folder = landing.folder
     if not folder.is_dir():
         context.log.warning(f"landing folder {folder} does not exist; nothing to land")
-    paths = discover_landing_files(folder)
-    context.log.info(f"{len(paths)} landable file(s) under {folder}")
+    skipped_links: list[str] = []
+    paths = discover_landing_files(folder, skipped=skipped_links)
+    for skipped in skipped_links:
+        context.log.warning(skipped)
+    context.log.info(f"{len(paths)} landable file(s) under {printable(folder)}")
     if warehouse.uses_snowflake:
         batch, totals, check_results = _land_on_snowflake(context, warehouse, landing, register, paths)
         metadata = landing_metadata(batch, folder, totals, f"snowflake://{os.environ.get('SNOWFLAKE_DATABASE', '')}/raw")
@@ -164,7 +167,7 @@ def raw_workflow_events(
         with warehouse.connect() as con:
             batch = land_paths(
                 con, paths, register=register, salt=landing.redaction_salt, log=context.log, remember_refusals=True,
-                options_for=landing_options_for,
+                options_for=landing_options_for, landing_run_id=context.run_id,
             )
             totals = _warehouse_totals(con)
             # validated on the landing connection: DuckDB refuses a second one to the file in this process

@@ -66,10 +66,12 @@ REASON_CODES: dict[str, str] = {
     "unparseable_timestamp": "event_ts is not an ISO 8601 timestamp",
     "unknown_event_type": "event_type is not one of the contract's event types",
     "invalid_type": "an optional field has the wrong type (a number field that is not a number, attributes that is not a JSON object)",
+    "out_of_range": "a number field is a number but outside what the warehouse stores (duration_ms beyond 64-bit, severity or attempt beyond 32-bit integers)",
     "negative_value": "duration_ms, cost_cents or attempt is negative",
     "confidence_out_of_range": "confidence is outside 0..1",
     "missing_exception_id": "an exception_* event carries no exception_id",
     "future_timestamp": "event_ts is more than 24 hours after the landing time",
+    "expired": "event_ts is older than the register's retention for the row's region (data_controls.residency, else telemetry.retention_days) or than telemetry.earliest_event_date (reason_detail gives the bound)",
     "duplicate_event_id_in_file": "the event_id already occurred earlier in the same file (the first valid occurrence is loaded)",
     "duplicate_event_id": "the event_id was loaded by an earlier file",
 }
@@ -133,9 +135,46 @@ create table if not exists {RAW_SCHEMA}.load_ledger (
     rows_loaded         bigint not null,
     rows_quarantined    bigint not null,
     loaded_at           timestamp not null,
+    -- who landed it (LEDGER_MIGRATIONS add these to warehouses created before them; null there)
+    landed_by_user      varchar,
+    landed_on_host      varchar,
+    landed_by_pid       integer,
+    landing_run_id      varchar,              -- the Dagster run id (null from the CLI)
+    -- content fingerprint of the loaded rows (LOADED_ROW_FINGERPRINT_SQL), recomputed by dbt
+    first_event_ts      timestamp,            -- earliest event_ts loaded (retention purges cut below it)
+    loaded_fingerprint  decimal(38, 0),
     check (rows_read = rows_loaded + rows_quarantined)
 )
 """
+
+#: Columns added to raw.load_ledger after it first shipped: warehouses created earlier get them on
+#: their next landing (ensure_raw_schema runs RAW_DDL), null for their earlier loads.
+LEDGER_MIGRATIONS: tuple[str, ...] = tuple(
+    f"alter table {RAW_SCHEMA}.load_ledger add column if not exists {column}"
+    for column in (
+        "landed_by_user varchar",
+        "landed_on_host varchar",
+        "landed_by_pid integer",
+        "landing_run_id varchar",
+        "first_event_ts timestamp",
+        "loaded_fingerprint decimal(38, 0)",
+    )
+)
+
+#: The columns of raw.workflow_events that the ledger's fingerprint covers: every stored value except
+#: the lineage stamped by the landing itself (load_id, source_file, loaded_at).
+FINGERPRINTED_COLUMNS: tuple[str, ...] = (
+    *REQUIRED_FIELDS, *OPTIONAL_FIELDS, "log_format", "source_event_name", "source_row_number",
+)
+
+#: One event row's fingerprint: the first 15 hex digits of md5 over its values as text, separated by
+#: an unprintable character, nulls as an empty field and a marker. The load's fingerprint is the sum
+#: over its rows (order-independent); dbt's macro loaded_row_fingerprint computes the same.
+LOADED_ROW_FINGERPRINT_SQL = (
+    "('0x' || left(md5(concat_ws(chr(31), "
+    + ", ".join(f"coalesce(cast({c} as varchar), chr(0))" for c in FINGERPRINTED_COLUMNS)
+    + ")), 15))::bigint::hugeint"
+)
 
 #: Files of the landing folder that were refused whole (unreadable content). The folder-landing batch
 #: skips a file whose sha256 is here instead of failing on it at every run; a corrected file has new
@@ -154,5 +193,6 @@ RAW_DDL: tuple[str, ...] = (
     RAW_EVENTS_DDL,
     QUARANTINE_DDL,
     LEDGER_DDL,
+    *LEDGER_MIGRATIONS,
     REFUSED_FILES_DDL,
 )

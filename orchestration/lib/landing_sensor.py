@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.lib.landing.common import printable
+
 CURSOR_VERSION = 1
 
 #: (size in bytes, modification time in ns) of one file.
@@ -106,7 +108,8 @@ def run_key(current: Mapping[str, FileState], paths: Iterable[str]) -> str:
 
 
 def describe(paths: Iterable[str], limit: int = 5) -> str:
-    """A short human list of paths for run tags and logs: 'a.jsonl, b.csv and 3 more'."""
-    paths = list(paths)
+    """A short human list of paths for run tags and logs: 'a.jsonl, b.csv and 3 more' (control
+    characters escaped: a newline in a file name must not split a log line)."""
+    paths = [printable(p) for p in paths]
     shown = ", ".join(paths[:limit])
     return shown if len(paths) <= limit else f"{shown} and {len(paths) - limit} more"

@@ -44,7 +44,14 @@ from typing import Any
 import duckdb
 
 from orchestration.lib import landing
-from orchestration.lib.contract import LEDGER_DDL, QUARANTINE_DDL, RAW_EVENTS_DDL, RAW_SCHEMA, REFUSED_FILES_DDL
+from orchestration.lib.contract import (
+    LEDGER_DDL,
+    LEDGER_MIGRATIONS,
+    QUARANTINE_DDL,
+    RAW_EVENTS_DDL,
+    RAW_SCHEMA,
+    REFUSED_FILES_DDL,
+)
 from orchestration.lib.landing import LandingBatch, LandingError, LandingResult
 from orchestration.lib.register import GOVERNANCE_TABLES, Register, register_rows
 from orchestration.lib.warehouse import ensure_raw_schema
@@ -132,7 +139,7 @@ def snowflake_ddl(duckdb_ddl: str, *, json_type: str = "variant", table: str | N
     sql = "\n".join(lines)
     sql = re.sub(r",(\s*(--[^\n]*)?\s*)\)\s*$", r"\1)", sql)  # the comma the dropped check left behind
     sql = re.sub(r"(\s)json(\s*,|\s*--|\s*\n)", rf"\1{json_type}\2", sql)
-    sql = re.sub(r"(\s)timestamp(\s)", r"\1timestamp_ntz\2", sql)
+    sql = re.sub(r"(\s)timestamp(\s|,)", r"\1timestamp_ntz\2", sql)
     if table is not None:
         sql = re.sub(r"create table if not exists \S+", f"create {kind + ' ' if kind else ''}table {table}", sql)
     return sql
@@ -158,6 +165,8 @@ RAW_DDL_SNOWFLAKE: tuple[str, ...] = (
     snowflake_ddl(RAW_EVENTS_DDL),
     snowflake_ddl(QUARANTINE_DDL),
     snowflake_ddl(LEDGER_DDL),
+    # the ledger columns added later (who landed, fingerprint): existing warehouses get them, null
+    *(re.sub(r"\btimestamp$", "timestamp_ntz", m) for m in LEDGER_MIGRATIONS),
     snowflake_ddl(REFUSED_FILES_DDL),
     f"create table if not exists {LOCK_TABLE} (name varchar not null, locked_at timestamp_ntz, locked_by varchar)",
     f"insert into {LOCK_TABLE} (name) select 'landing' where not exists (select 1 from {LOCK_TABLE})",

@@ -75,10 +75,12 @@ REASON_CASES = {
     "unparseable_timestamp": ([event(1, event_ts="20/11/2026 10:00")], "not ISO 8601"),
     "unknown_event_type": ([event(1, event_type="run_exploded")], "run_exploded"),
     "invalid_type": ([event(1, duration_ms="fast")], "duration_ms is not an integer"),
+    "out_of_range": ([event(1, severity=3000000000)], "severity 3000000000 is outside the integer range"),
     "negative_value": ([event(1, cost_cents=-3.5)], "cost_cents is negative"),
     "confidence_out_of_range": ([event(1, confidence=1.01)], "confidence 1.01"),
     "missing_exception_id": ([event(1, event_type="exception_raised", exception_class="VALIDATION")], "without exception_id"),
     "future_timestamp": ([event(1, event_ts="2026-11-22T12:00:01Z")], "more than 24 h after landing"),
+    "expired": ([event(1, event_ts="2025-11-21T11:59:59Z")], "is before 2025-11-21T12:00:00Z, the retention of region us-east-1"),
     "duplicate_event_id_in_file": ([event(1), event(1, stage="again")], "repeats an earlier row"),
 }
 
@@ -148,9 +150,9 @@ def test_duplicate_against_earlier_load_and_relanding(tmp_path, con, register):
 @pytest.mark.parametrize(
     "name, content, problem",
     [
-        ("garbage.parquet", b"PAR1 not really parquet", "cannot be read as Parquet"),
+        ("garbage.parquet", b"PAR1 not really parquet", "is not a Parquet file, or is truncated"),
         ("binary.jsonl", b"\x00\x01\x02 not json\n\x03\x04\n", "is it JSON Lines"),
-        ("noheader.csv", b"", "no header line"),
+        ("noheader.csv", b"\n\n", "starts with its header line"),
         ("wrongcols.csv", b"a,b\n1,2\n", "missing required column(s) event_id"),
         ("dupcols.csv", b"event_id,event_id\n1,2\n", "more than once"),
         ("events.xml", b"<events/>", "unsupported file extension"),
@@ -336,7 +338,8 @@ def test_redacted_fields_are_stored_nowhere_in_clear(tmp_path, con, register):
         "select attributes->>'customer_email' from raw.workflow_events where attributes->>'customer_email' is not null"
     ).fetchall()}
     assert len(hashes) == 1 and next(iter(hashes)).startswith("sha256:")
-    assert con.execute("select count(*) from raw.quarantine where raw_record like '%<redacted>%'").fetchone()[0] == 2
+    # unparseable records keep a salted hash and a masked prefix (data_controls.redaction.malformed_records)
+    assert con.execute("select count(*) from raw.quarantine where raw_record like '<malformed record:%'").fetchone()[0] == 2
     # a different salt gives a different hash
     other = tmp_path / "pii2.jsonl"
     write_jsonl(other, [event(9, attributes={"customer_email": email})])

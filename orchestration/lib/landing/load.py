@@ -44,7 +44,6 @@ from orchestration.lib.landing.common import (
     scan_file,
 )
 from orchestration.lib.landing.projection import _minimal_projection, _telemetry_projection
-from orchestration.lib.landing.timestamps import TimestampOptionError, check_timestamp_options, timestamp_params
 from orchestration.lib.landing.readers import (
     _drop_rejects,
     _first_line,
@@ -54,6 +53,7 @@ from orchestration.lib.landing.readers import (
     _read_parquet,
     jsonl_source,
 )
+from orchestration.lib.landing.timestamps import TimestampOptionError, check_timestamp_options, timestamp_params
 from orchestration.lib.register import Register
 from orchestration.lib.warehouse import ensure_raw_schema
 
