@@ -193,6 +193,12 @@ def cmd_ingest(args, settings: Settings) -> int:
     for result in batch.landed:
         for hint in hints_for_result(result):
             print(f"hint: {printable(result.file_path)}: {hint}")
+    if (args.timestamp_format or args.timezone) and batch.skipped:
+        print(
+            f"note: {len(batch.skipped)} file(s) were landed before (same bytes), so --timestamp-format / "
+            "--timezone did not apply to them; to re-read their quarantined rows, land the corrected export "
+            "(new bytes): rows loaded the first time are then duplicates, the others load"
+        )
     print(
         f"{len(batch.landed)} file(s) landed, {len(batch.skipped)} already loaded, {len(batch.refused)} refused; "
         f"{batch.rows_loaded} rows loaded, {batch.rows_quarantined} quarantined into {_landing_location(settings)}"

@@ -155,6 +155,9 @@ def test_cli_options_errors_and_hint(tmp_path, monkeypatch, capsys):
         "event_ts is unparseable in 89% of rows; they look like '01-10-2026 14:50:17': pass --timestamp-format "
         "'%d-%m-%Y %H:%M:%S' (or '%m-%d-%Y %H:%M:%S' if the month comes first)" in out
     )
+    assert main([*base, "--timestamp-format", "%d-%m-%Y %H:%M:%S", str(log)]) == 0  # the same bytes again
+    out = capsys.readouterr().out
+    assert "already loaded" in out and "did not apply to them" in out
     again = tmp_path / "cases_fixed.csv"  # new bytes: the first file's are in the ledger
     again.write_text(log.read_text(encoding="utf-8") + "c10,shipped,09-10-2026 15:00:00\n", encoding="utf-8")
     assert main([*base, "--timestamp-format", "%d-%m-%Y %H:%M:%S", "--timezone", "Europe/Berlin", str(again)]) == 0

@@ -132,3 +132,16 @@ def test_hints_for_result():
     [hint] = hints_for_result(loaded)
     assert "50% of rows" in hint and "'%Y/%m/%d %H:%M'" in hint
     assert hints_for_result(LandingResult("f.csv", "x", "already_loaded", "l1")) == []
+
+
+def test_dagster_metadata_shows_the_same_hints(tmp_path):
+    from orchestration.defs.landing import landing_hints as asset_hints
+    from orchestration.defs.landing import landing_metadata
+    from orchestration.lib.landing import LandingBatch
+
+    result = LandingResult(str(tmp_path / "minimal" / "wf" / "a.csv"), "x", "loaded", "l1", 10, 0, 10,
+                           {"duplicate_event_id": 10}, None)
+    batch = LandingBatch(results=[result])
+    assert asset_hints(batch, tmp_path) == {"minimal/wf/a.csv": hints_for_result(result)}
+    metadata = landing_metadata(batch, tmp_path, {"events": 0, "quarantined": 10, "ledger_files": 1}, tmp_path / "w")
+    assert "`minimal/wf/a.csv`: 100% of rows were loaded before by another file" in metadata["hints"].value
