@@ -44,7 +44,7 @@ def event(i: int, **overrides) -> dict:
         "workflow_id": "fulfillment_v2",
         "run_id": f"run-{i // 2:04d}",
         "event_type": "run_started" if i % 2 == 0 else "run_completed",
-        "event_ts": f"2025-03-01T10:{i % 60:02d}:00Z",
+        "event_ts": f"2026-11-01T10:{i % 60:02d}:00Z",
         "region": "us-east-1",
         "attributes": {"customer_email": "someone@example.com", "channel": "web"},
     }
