@@ -10,7 +10,9 @@ with
 
 runs as (
 
-    select * from {{ ref('fct_workflow_runs') }}
+    -- runs as of as_of (doc runs_as_of): a run that started later does not exist yet, one that
+    -- ended later is still in flight
+    {{ runs_as_of(ref('fct_workflow_runs')) }}
 
 ),
 
@@ -32,20 +34,17 @@ build_state as (
 
 ),
 
--- runs as of as_of: a run that started later does not exist yet, one that ended later is still in flight
 runs_as_of as (
 
     select
         runs.owner_team,
         runs.region,
         runs.started_at,
-        case when runs.ended_at <= as_of.as_of_ts then runs.final_status else 'in_flight' end as final_status,
+        runs.final_status,
         -- an end stamped before the start (skewed clocks, warned in fct_workflow_runs) counts at the start
-        case when runs.ended_at <= as_of.as_of_ts then greatest(runs.ended_at, runs.started_at) end as ended_at
+        case when runs.ended_at is not null then greatest(runs.ended_at, runs.started_at) end as ended_at
 
     from runs
-    cross join as_of
-    where runs.started_at <= as_of.as_of_ts
 
 ),
 

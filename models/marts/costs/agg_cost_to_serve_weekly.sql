@@ -21,6 +21,13 @@ runs as (
 
 ),
 
+runs_as_of as (
+
+    -- runs as of as_of (doc runs_as_of): completed only when they ended by as_of
+    {{ runs_as_of(ref('fct_workflow_runs')) }}
+
+),
+
 exceptions as (
 
     select * from {{ ref('fct_exceptions') }}
@@ -100,10 +107,8 @@ completed_runs as (
         cast(0 as double) as stage_labor_seconds,
         cast(0 as double) as exception_labor_seconds
 
-    from runs
-    cross join as_of
+    from runs_as_of as runs
     where runs.final_status = 'completed'
-        and runs.ended_at <= as_of.as_of_ts
         and {{ mart_missing_periods_filter(week_start('runs.ended_at'), 'week_start') }}
     group by runs.workflow_id, runs.owner_team, runs.region, {{ week_start('runs.ended_at') }}
 

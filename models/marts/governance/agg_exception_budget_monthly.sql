@@ -8,7 +8,8 @@ with
 
 runs as (
 
-    select * from {{ ref('fct_workflow_runs') }}
+    -- runs as of as_of (doc runs_as_of): runs starting after as_of do not exist yet
+    {{ runs_as_of(ref('fct_workflow_runs')) }}
 
 ),
 
@@ -42,15 +43,13 @@ as_of_month as (
 
 runs_as_of as (
 
-    -- a run belongs to the UTC month of its started_at; runs starting after as_of do not exist yet
+    -- a run belongs to the UTC month of its started_at
     select
         runs.workflow_id,
         {{ month_start('runs.started_at') }} as month_start,
         runs.exception_count > 0 as has_exception
 
     from runs
-    cross join as_of_month
-    where runs.started_at <= as_of_month.as_of_ts
 
 ),
 

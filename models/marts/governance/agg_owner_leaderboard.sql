@@ -13,7 +13,8 @@ workflows as (
 
 runs as (
 
-    select * from {{ ref('fct_workflow_runs') }}
+    -- runs as of as_of (doc runs_as_of); the window below ends at as_of
+    {{ runs_as_of(ref('fct_workflow_runs')) }}
 
 ),
 
@@ -224,11 +225,11 @@ ranked as (
         scored.*,
         row_number() over (
             order by
-                budget_status_order,
+                budget_status_order asc,
                 slo_breaches_last_4_weeks desc,
                 open_exceptions desc,
                 share_within_slo_last_4_weeks asc nulls last,
-                owner
+                owner asc
         ) as leaderboard_rank
 
     from scored

@@ -41,6 +41,13 @@ runs as (
 
 ),
 
+runs_as_of as (
+
+    -- runs as of as_of (doc runs_as_of): ended only when they ended by as_of
+    {{ runs_as_of(ref('fct_workflow_runs')) }}
+
+),
+
 exceptions as (
 
     select * from {{ ref('fct_exceptions') }}
@@ -139,13 +146,10 @@ registered_runs as (
         runs.final_status,
         runs.within_slo
 
-    from runs
+    from runs_as_of as runs
     inner join slo_targets
         on runs.workflow_id = slo_targets.workflow_id
-    cross join as_of
-    where
-        runs.final_status in ('completed', 'failed', 'compensated')
-        and runs.ended_at <= as_of.as_of_ts
+    where runs.final_status in ('completed', 'failed', 'compensated')
 
 ),
 
