@@ -15,6 +15,10 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
+# SQL lint of the dbt models and macros (.sqlfluff: jinja templater, rules the code base breaks on
+# purpose excluded with the reason).
+SQLFLUFF := $(BIN)/sqlfluff lint models macros --processes 2 --disable-progress-bar
+
 .PHONY: demo test venv lint clean dagster
 
 venv: $(STAMP)
@@ -30,10 +34,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check orchestration tests
+	$(SQLFLUFF)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration tests
+	$(SQLFLUFF)
 
 dagster: $(STAMP)
 	$(BIN)/command-center parse

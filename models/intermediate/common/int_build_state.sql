@@ -21,12 +21,12 @@ summaries as (
 
     union all
 
-    select max(max_loaded_at), min(first_event_at)
+    select max(max_loaded_at) as max_loaded_at, min(first_event_at) as first_event_at
     from {{ ref('int_exceptions_summarized') }}
 
     union all
 
-    select max(max_loaded_at), min(first_event_at)
+    select max(max_loaded_at) as max_loaded_at, min(first_event_at) as first_event_at
     from {{ ref('int_run_week_costs_aggregated') }}
 
 ),
@@ -45,9 +45,9 @@ final as (
         as_of.is_pinned as as_of_is_pinned,
         (select min(first_event_at) from summaries) as events_from,
         (
-            select max(register_sha256)
+            select max(register_versions.register_sha256)
             from register_versions
-            where loaded_at = (select max(loaded_at) from register_versions)
+            where register_versions.loaded_at = (select max(latest.loaded_at) from register_versions as latest)
         ) as register_sha256
 
     from as_of

@@ -112,7 +112,7 @@ final as (
         -- oldest first, the order of the panel; ties broken by owner, severity, bucket so the rank is unique
         cast(
             row_number() over (
-                order by oldest_age_seconds desc, routed_owner, severity_label, age_bucket
+                order by oldest_age_seconds desc, routed_owner asc, severity_label asc, age_bucket asc
             ) as integer
         ) as backlog_rank,
 

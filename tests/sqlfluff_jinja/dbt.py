@@ -1,0 +1,10 @@
+"""dbt-core's cross-database macros (`dbt.dateadd(...)` and the like) render `dateadd(...)` (linting only)."""
+from __future__ import annotations
+
+from ._placeholder import placeholder
+
+
+def __getattr__(name: str):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return placeholder(name)
