@@ -33,7 +33,7 @@ summaries as (
 
 register_versions as (
 
-    select * from {{ source('governance', 'register_versions') }}
+    select * from {{ ref('stg_governance__register_versions') }}
 
 ),
 
