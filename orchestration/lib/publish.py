@@ -53,6 +53,8 @@ READER_SUPPORT: dict[tuple[str, str], tuple[str, ...] | None] = {
 }
 #: Schema and table of the published file that describe the publication itself.
 PUBLICATION_TABLE = "publication.published_marts"
+#: Catalog names of the two files inside the publishing session.
+SOURCE, TARGET = "cc_warehouse", "cc_published"
 #: How long publishing waits for another writer (a landing that started right after dbt) to let go.
 DEFAULT_LOCK_WAIT_SECONDS = 120.0
 
@@ -116,7 +118,7 @@ def _attach_warehouse(con: duckdb.DuckDBPyConnection, warehouse: Path, wait_seco
     delay = 0.2
     while True:
         try:
-            con.execute(f"attach {_sql_string(str(warehouse))} as warehouse (read_only)")
+            con.execute(f"attach {_sql_string(str(warehouse))} as {SOURCE} (read_only)")
             return
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
@@ -133,17 +135,17 @@ def _attach_warehouse(con: duckdb.DuckDBPyConnection, warehouse: Path, wait_seco
 def _copy_reader_support(con: duckdb.DuckDBPyConnection) -> None:
     present = set(
         con.execute(
-            "select table_schema, table_name from information_schema.tables where table_catalog = 'warehouse'"
+            "select table_schema, table_name from information_schema.tables where table_catalog = ?", [SOURCE]
         ).fetchall()
     )
     for (schema, table), columns in READER_SUPPORT.items():
         if (schema, table) not in present:
             continue
-        con.execute(f"create schema if not exists {_ident(schema)}")
+        con.execute(f"create schema if not exists {TARGET}.{_ident(schema)}")
         select = "*" if columns is None else ", ".join(_ident(c) for c in columns)
         con.execute(
-            f"create table {_ident(schema)}.{_ident(table)} as "
-            f"select {select} from warehouse.{_ident(schema)}.{_ident(table)}"
+            f"create table {TARGET}.{_ident(schema)}.{_ident(table)} as "
+            f"select {select} from {SOURCE}.{_ident(schema)}.{_ident(table)}"
         )
 
 
@@ -181,37 +183,40 @@ def publish_marts(
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     published_at = datetime.now(UTC).replace(tzinfo=None)
     try:
-        con = duckdb.connect(str(tmp))
+        # an in-memory session attaching both files under fixed names, every name fully qualified
+        # (a published file named e.g. marts.duckdb would otherwise shadow the marts schema)
+        con = duckdb.connect()
         try:
             con.execute("set TimeZone = 'UTC'")
             con.execute(f"set memory_limit = '{memory_limit()}'")  # validated: digits and a unit only
+            con.execute(f"set temp_directory = {_sql_string(f'{tmp}.tmp')}")  # spill beside it, removed below
+            con.execute(f"attach {_sql_string(str(tmp))} as {TARGET}")
             _attach_warehouse(con, warehouse, lock_wait_seconds)
-            names = mart_relations(con, "warehouse")
+            names = mart_relations(con, SOURCE)
             if not names:
                 return None
             con.execute("begin")
-            con.execute(f"create schema {MARTS_SCHEMA}")
+            con.execute(f"create schema {TARGET}.{MARTS_SCHEMA}")
             counts: dict[str, int] = {}
             for name in names:
-                con.execute(
-                    f"create table {MARTS_SCHEMA}.{_ident(name)} as "
-                    f"select * from warehouse.{MARTS_SCHEMA}.{_ident(name)}"
-                )
-                counts[name] = con.execute(f"select count(*) from {MARTS_SCHEMA}.{_ident(name)}").fetchone()[0]
+                relation = f"{TARGET}.{MARTS_SCHEMA}.{_ident(name)}"
+                con.execute(f"create table {relation} as select * from {SOURCE}.{MARTS_SCHEMA}.{_ident(name)}")
+                counts[name] = con.execute(f"select count(*) from {relation}").fetchone()[0]
             _copy_reader_support(con)
-            con.execute("create schema publication")
+            con.execute(f"create schema {TARGET}.publication")
             con.execute(
-                f"""create table {PUBLICATION_TABLE} (
+                f"""create table {TARGET}.{PUBLICATION_TABLE} (
                         table_schema varchar not null, table_name varchar not null, row_count bigint not null,
                         published_at timestamp not null)"""
             )
             con.executemany(
-                f"insert into {PUBLICATION_TABLE} values (?, ?, ?, ?)",
+                f"insert into {TARGET}.{PUBLICATION_TABLE} values (?, ?, ?, ?)",
                 [(MARTS_SCHEMA, n, c, published_at) for n, c in counts.items()],
             )
             con.execute("commit")
-            con.execute("detach warehouse")
-            con.execute("checkpoint")
+            con.execute(f"detach {SOURCE}")
+            con.execute(f"checkpoint {TARGET}")
+            con.execute(f"detach {TARGET}")
         finally:
             con.close()
         tmp.chmod(0o444)  # a copy for readers: nothing writes to it after the rename
