@@ -12,6 +12,7 @@ import duckdb
 
 from orchestration.lib.landing.common import FILE_FORMATS, LandingError, LandingResult, printable, sha256_of
 from orchestration.lib.landing.load import CHANGED_WHILE_LANDING, land_file
+from orchestration.lib.landing.small_files import GROUP_FILES, is_small_jsonl, land_small_files
 from orchestration.lib.register import Register
 from orchestration.lib.warehouse import ensure_raw_schema
 
@@ -133,6 +134,7 @@ def land_paths(
     log=None,
     remember_refusals: bool = False,
     options_for: Callable[[Path], dict] | None = None,
+    small_file_groups: bool = True,
     **land_file_kwargs,
 ) -> LandingBatch:
     """Land each file with ``land_file`` (its own transaction); a refused file does not stop the rest.
@@ -148,19 +150,76 @@ def land_paths(
 
     ``options_for(path)`` adds per-file land_file options (e.g. ``landing_options_for``, the
     landing folder's convention for minimal logs) over ``land_file_kwargs``.
+
+    Runs of small telemetry JSON Lines files (hourly exports from many producers) are landed as
+    groups by ``small_files.land_small_files``: same rows, ledger entries and messages as one by one,
+    without the fixed cost per file (``small_file_groups=False`` lands every file alone).
     """
-    if remember_refusals:
-        ensure_raw_schema(con)
-    return land_batch(
-        paths,
-        land_one=lambda path, options: land_file(con, path, register=register, salt=salt, **options),
-        refusal_on_record=lambda digest: _refusal_on_record(con, digest),
-        record_refusal=lambda path, digest, problem: _record_refusal(con, path, digest, problem),
-        log=log,
-        remember_refusals=remember_refusals,
-        options_for=options_for,
-        land_file_kwargs=land_file_kwargs,
+    ensure_raw_schema(con)
+
+    def land_alone(some: list[Path | str]) -> LandingBatch:
+        return land_batch(
+            some,
+            land_one=lambda path, options: land_file(con, path, register=register, salt=salt, **options),
+            refusal_on_record=lambda digest: _refusal_on_record(con, digest),
+            record_refusal=lambda path, digest, problem: _record_refusal(con, path, digest, problem),
+            log=log,
+            remember_refusals=remember_refusals,
+            options_for=options_for,
+            land_file_kwargs=land_file_kwargs,
+        )
+
+    paths = list(paths)
+    plain = not any(v for k, v in land_file_kwargs.items() if k not in ("now", "landing_run_id", "log_format")) and (
+        land_file_kwargs.get("log_format", "telemetry") == "telemetry"
     )
+    if not small_file_groups or not plain:
+        return land_alone(paths)
+
+    def groupable(path: Path | str) -> bool:
+        return is_small_jsonl(Path(path)) and not (options_for(Path(path)) if options_for else {})
+
+    def land_group(group: list[Path]) -> tuple[list, int]:
+        refusals = None
+        if remember_refusals:
+            refusals = {sha: (problem, at) for sha, problem, at in con.execute(
+                "select file_sha256, problem, refused_at from raw.refused_files").fetchall()}
+        return land_small_files(
+            con, group, register=register, salt=salt, refusals=refusals,
+            now=land_file_kwargs.get("now"), landing_run_id=land_file_kwargs.get("landing_run_id"),
+        )
+
+    return _land_in_groups(paths, groupable=groupable, land_group=land_group, land_alone=land_alone, log=log)
+
+
+def _land_in_groups(paths: list, *, groupable, land_group, land_alone, log) -> LandingBatch:
+    """Runs of at least two groupable files go to ``land_group`` (which lands a prefix of the run and
+    says how many it took); every other file, and a file a group cannot take, to ``land_alone``."""
+    batch = LandingBatch()
+    i = 0
+    while i < len(paths):
+        j = i
+        while j < len(paths) and j - i < GROUP_FILES and groupable(paths[j]):
+            j += 1
+        outcomes, consumed = land_group([Path(p) for p in paths[i:j]]) if j - i >= 2 else ([], 0)
+        for _path, outcome in outcomes:
+            if isinstance(outcome, LandingError):
+                batch.refused_earlier.append(outcome)
+                if log is not None:
+                    log.warning(str(outcome))
+            else:
+                batch.results.append(outcome)
+                if log is not None:
+                    log.info(outcome.summary)
+        if consumed == 0:
+            consumed = 1
+            alone = land_alone(paths[i:i + 1])
+            batch.results += alone.results
+            batch.refused += alone.refused
+            batch.refused_earlier += alone.refused_earlier
+            batch.deferred += alone.deferred
+        i += consumed
+    return batch
 
 
 def land_batch(

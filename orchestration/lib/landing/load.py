@@ -101,7 +101,24 @@ def expiry_bounds(register: Register, now: datetime) -> dict[str, tuple[datetime
     return bounds
 
 
-def land_file(
+def landing_params(
+    register: Register, *, salt: str, now: datetime, load_id: str, source_file: str,
+    timestamp_format: str | None = None, timezone: str | None = None,
+) -> dict:
+    """The parameters of validation._validate_and_load (land_file, and small_files for groups)."""
+    return {
+        "salt": salt,
+        "malformed_records": register.data_controls.redaction.malformed_records,
+        "future_limit": now + timedelta(hours=MAX_FUTURE_SKEW_HOURS),
+        "now": now,
+        "load_id": load_id,
+        "source_file": source_file,
+        "expired_before": expiry_bounds(register, now),
+        **timestamp_params(timestamp_format, timezone),
+    }
+
+
+def land_file(  # noqa: C901 -- 27 branches; being split into one function per step (issue 17 item 7, landing)
     con: duckdb.DuckDBPyConnection,
     path: Path | str,
     *,
@@ -168,16 +185,8 @@ def land_file(
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     load_id = uuid.uuid4().hex
     redacted = list(register.data_controls.redaction.fields)
-    params = {
-        "salt": salt,
-        "malformed_records": register.data_controls.redaction.malformed_records,
-        "future_limit": now + timedelta(hours=MAX_FUTURE_SKEW_HOURS),
-        "now": now,
-        "load_id": load_id,
-        "source_file": str(path.resolve()),
-        "expired_before": expiry_bounds(register, now),
-        **timestamp_params(timestamp_format, timezone),
-    }
+    params = landing_params(register, salt=salt, now=now, load_id=load_id, source_file=str(path.resolve()),
+                            timestamp_format=timestamp_format, timezone=timezone)
     in_transaction = False
     try:
         # Reading and parsing fill session-local temp tables (outside the transaction, so their rowids
