@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import socket
 import subprocess
 import sys
@@ -408,6 +409,36 @@ def test_duplicate_event_ids_across_files_are_quarantined_like_duckdb(tmp_path, 
     assert got == expected
     assert got_events == expected_events
     assert ledger == [(4, 4, 0), (5, 2, 3)]
+
+
+def test_minimal_log_options_reach_the_snowflake_sink(tmp_path, fakesnow_server):
+    """--timestamp-format and --timezone pass through the sink to land_file: a local-time, non-ISO
+    minimal log without actors, with identical rows, lands on Snowflake as on DuckDB."""
+    from orchestration.lib.landing import land_paths
+    from orchestration.lib.snowflake_landing import SnowflakeLanding
+    from orchestration.lib.warehouse import open_warehouse
+
+    log = tmp_path / "cases.csv"
+    log.write_text("case_id,event_name,timestamp\nc1,received,20.11.2026 10:00\nc1,received,20.11.2026 10:00\n"
+                   "c1,shipped,20.11.2026 12:30\nc2,received,2026-11-20T09:00:00Z\n", encoding="utf-8")
+    options = {"log_format": "minimal", "workflow": "fulfillment_v2", "timestamp_format": "%d.%m.%Y %H:%M",
+               "timezone": "Europe/Berlin"}
+    register = load_register(REPO_ROOT / "command_center.yml")
+    query = "select event_id, run_id, event_ts, actor from raw.workflow_events order by 3, 1"
+    with open_warehouse(tmp_path / "minimal.duckdb") as duck:
+        land_paths(duck, [log], register=register, salt=SALT, **options)
+        expected = duck.execute(query).fetchall()
+    assert [r[2] for r in expected] == [datetime(2026, 11, 20, 9, 0)] * 3 + [datetime(2026, 11, 20, 11, 30)]
+    con = _sf_connect(_snowflake_env(fakesnow_server["port"], "COMMAND_CENTER_MINIMAL"))
+    try:
+        batch = SnowflakeLanding(con).land_paths([log], register=register, salt=SALT, **options)
+        assert not batch.refused and batch.landed[0].rows_loaded == 4
+        cur = con.cursor()
+        cur.execute(query)
+        got = cur.fetchall()
+    finally:
+        con.close()
+    assert got == expected
 
 
 def test_dagster_landing_asset_lands_on_snowflake(tmp_path, fakesnow_server, monkeypatch):
