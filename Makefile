@@ -19,7 +19,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 # purpose excluded with the reason).
 SQLFLUFF := $(BIN)/sqlfluff lint models macros --processes 2 --disable-progress-bar
 
-.PHONY: demo test venv lint clean dagster
+.PHONY: demo test test-fast venv lint clean dagster
 
 venv: $(STAMP)
 
@@ -36,6 +36,12 @@ test: $(STAMP)
 	$(BIN)/ruff check orchestration tests
 	$(SQLFLUFF)
 	$(BIN)/python -m pytest
+
+# The fast loop: unit and pure tests only (every module under tests/integration is marked
+# `integration` by tests/conftest.py); under a minute. `make test` stays the full suite CI runs.
+test-fast: $(STAMP)
+	$(BIN)/ruff check orchestration tests
+	$(BIN)/python -m pytest -m "not integration" -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration tests

@@ -15,10 +15,8 @@ SUBCOMMANDS = ["generate", "ingest", "build", "status", "register", "parse", "de
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(tmp_path / "cli.duckdb"))
-    monkeypatch.setenv("COMMAND_CENTER_LANDING_DIR", str(tmp_path / "landing"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+def isolated(tmp_path, monkeypatch, cc_env):
+    cc_env.apply(monkeypatch, tmp_path, duckdb=tmp_path / "cli.duckdb")
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)

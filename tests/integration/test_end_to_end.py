@@ -17,30 +17,12 @@ from orchestration.lib.register import load_register
 from orchestration.lib.warehouse import connect
 from orchestration.settings import REPO_ROOT
 
-END = date(2026, 11, 23)
-
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """One small generated data set, landed and built once for the module."""
-    tmp = tmp_path_factory.mktemp("e2e")
-    mp = pytest.MonkeyPatch()
-    db = tmp / "cc.duckdb"
-    mp.setenv("COMMAND_CENTER_DUCKDB", str(db))
-    mp.setenv("COMMAND_CENTER_LANDING_DIR", str(tmp / "landing"))
-    mp.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
-    events = tmp / "events.parquet"
-    assert main(["generate", "--days", "21", "--runs-per-day", "6", "--seed", "3", "--end-date", END.isoformat(),
-                 "--out", str(events)]) == 0
-    assert main(["ingest", str(events)]) == 0
-    cases = tmp / "cases.csv"
-    assert main(["generate", "--log-format", "minimal", "--days", "5", "--runs-per-day", "4", "--seed", "3",
-                 "--end-date", END.isoformat(), "--out", str(cases)]) == 0
-    assert main(["ingest", "--log-format", "minimal", "--workflow", "order_to_ship", "--region", "us-east-1",
-                 str(cases)]) == 0
-    assert main(["build"]) == 0
-    yield db
-    mp.undo()
+def built(shared_warehouse) -> Path:
+    """The session's shared warehouse (tests/conftest.py): 21 days of generated telemetry (seed 3, 6 runs
+    per day) and a 5-day minimal log of order_to_ship, landed and built once. Read it only."""
+    return shared_warehouse.db
 
 
 def test_every_run_becomes_one_fact_row(built):
@@ -179,15 +161,15 @@ def test_exception_clocks_match_raw_events_and_the_register(built):
     assert con.execute("select count(*) from marts.fct_exceptions").fetchone()[0] == ids
 
 
-def test_status_reports_loads_quarantine_and_marts(built, capsys, monkeypatch):
-    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(built))
+def test_status_reports_loads_quarantine_and_marts(built, capsys, monkeypatch, tmp_path, cc_env):
+    cc_env.apply(monkeypatch, tmp_path, duckdb=built)  # status only reads
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "loaded: 2 file(s)" in out and "quarantine by reason" in out and "marts.fct_workflow_runs" in out
 
 
-def test_relanding_is_a_no_op_and_says_so(built, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(built))
+def test_relanding_is_a_no_op_and_says_so(shared_warehouse_copy, capsys):
+    built = shared_warehouse_copy.duckdb_path  # ingest opens the warehouse for writing: a private copy
     con = connect(built, read_only=True)
     path = con.execute("select file_path from raw.load_ledger where log_format = 'telemetry'").fetchone()[0]
     before = con.execute("select count(*) from raw.workflow_events").fetchone()[0]
@@ -198,10 +180,8 @@ def test_relanding_is_a_no_op_and_says_so(built, tmp_path, capsys, monkeypatch):
     assert con.execute("select count(*) from raw.workflow_events").fetchone()[0] == before
 
 
-def test_demo_prints_summary_and_starts_fresh_each_time(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(tmp_path / "demo.duckdb"))
-    monkeypatch.setenv("COMMAND_CENTER_LANDING_DIR", str(tmp_path / "landing"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+def test_demo_prints_summary_and_starts_fresh_each_time(tmp_path, capsys, monkeypatch, cc_env):
+    cc_env.apply(monkeypatch, tmp_path, duckdb=tmp_path / "demo.duckdb")
     for end in ("2026-11-16", "2026-11-23"):  # a demo on another day does not stack a second sample
         assert main(["demo", "--days", "10", "--runs-per-day", "3", "--end-date", end]) == 0
     out = capsys.readouterr().out
@@ -273,10 +253,9 @@ def _assert_demo_figures_equal_the_marts(out: str, con) -> None:
         assert row[:2] == [team, str(n)] and row[4] == f"{total:,.2f}", (row, total)
 
 
-def test_demo_refuses_a_warehouse_with_real_loads(tmp_path, capsys, monkeypatch):
+def test_demo_refuses_a_warehouse_with_real_loads(tmp_path, capsys, monkeypatch, cc_env):
     db = tmp_path / "real.duckdb"
-    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(db))
-    monkeypatch.setenv("COMMAND_CENTER_LANDING_DIR", str(tmp_path / "landing"))
+    cc_env.apply(monkeypatch, tmp_path, duckdb=db)
     real = tmp_path / "real.jsonl"
     real.write_text('{"event_id":"e1","workflow_id":"fulfillment_v2","run_id":"r1","event_type":"run_started",'
                     '"event_ts":"2026-11-20T10:00:00Z","region":"us-east-1"}\n')

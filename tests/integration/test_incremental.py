@@ -30,7 +30,7 @@ from orchestration.lib.generator import generate_events, write_events
 from orchestration.lib.landing import land_file
 from orchestration.lib.register import land_register, load_register, register_sha256
 from orchestration.lib.warehouse import connect, open_warehouse
-from orchestration.settings import DAGSTER_YAML, REPO_ROOT, TELEMETRY_OFF, Settings, get_settings
+from orchestration.settings import Settings, get_settings
 
 END = date(2026, 11, 23)  # the generated events fill the 14 days before it
 CUTOFF = "2026-11-22"  # the base load holds the events before it (less the held-back ones)
@@ -159,23 +159,13 @@ def _differences(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> list[s
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(tmp_path_factory, cc_env):
     """Warehouse `incremental` (base, build, late, incremental build) and `scratch` (both, full refresh)."""
     tmp = tmp_path_factory.mktemp("incremental")
     mp = pytest.MonkeyPatch()
-    mp.setenv("COMMAND_CENTER_LANDING_DIR", str(tmp / "landing"))
-    mp.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
-    mp.setenv("DBT_PROFILES_DIR", str(REPO_ROOT / "profiles"))
+    s = cc_env.apply(mp, tmp)  # tests/conftest.py's environment; each warehouse below sets its own file
     mp.setenv("DBT_TARGET_PATH", str(tmp / "target"))
     mp.setenv("DBT_LOG_PATH", str(tmp / "logs"))
-    mp.setenv("COMMAND_CENTER_DBT_TARGET", "duckdb")
-    mp.delenv("COMMAND_CENTER_REGISTER", raising=False)
-    for key, value in TELEMETRY_OFF.items():
-        mp.setenv(key, value)
-    (tmp / "dagster_home").mkdir()
-    (tmp / "dagster_home" / "dagster.yaml").write_text(DAGSTER_YAML)
-
-    s = get_settings()
     table = generate_events(days=14, runs_per_day=3, seed=11, end_date=END, defect_rate=0.0,
                             register=load_register(s.register_path))
     base_rows, late_rows, held = split_events(table)

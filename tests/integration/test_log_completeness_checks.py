@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import os
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ import yaml
 from orchestration.lib.contract import MAX_FUTURE_SKEW_HOURS, RAW_DDL
 from orchestration.lib.dbt import dbt_executable
 from orchestration.lib.register import land_register, parse_register
-from orchestration.settings import REPO_ROOT, TELEMETRY_OFF
+from orchestration.settings import REPO_ROOT
 
 #: check name -> the severity its dbt test must have (the Dagster wiring relies on the names).
 CHECKS: dict[str, str] = {
@@ -327,13 +326,11 @@ class Built:
         return {Violation(*row) for row in rows}
 
 
-def _start_build(tmp: Path, rows: Rows) -> tuple[subprocess.Popen, Path, Path]:
+def _start_build(cc_env, tmp: Path, rows: Rows) -> tuple[subprocess.Popen, Path, Path]:
     db = tmp / "wh.duckdb"
     _land(db, rows)
     target = tmp / "target"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
-    env.update(TELEMETRY_OFF)
-    env.update(COMMAND_CENTER_DUCKDB=str(db), COMMAND_CENTER_DBT_TARGET="duckdb", DBT_LOG_PATH=str(tmp / "logs"))
+    env = cc_env.environ(tmp, duckdb=db, extra={"DBT_LOG_PATH": str(tmp / "logs")})
     command = [
         dbt_executable(), "build", "--select", *SELECT, "--indirect-selection", "cautious", "--store-failures",
         "--vars", json.dumps({"freshness_as_of": AS_OF.isoformat(sep=" ")}),
@@ -355,12 +352,12 @@ def _finish_build(proc: subprocess.Popen, db: Path, target: Path) -> Built:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory) -> dict[str, tuple[Built, set[Violation]]]:
+def builds(tmp_path_factory, cc_env) -> dict[str, tuple[Built, set[Violation]]]:
     """Both warehouses built by dbt at once (separate files, target paths and logs)."""
     fail, expected = fail_rows()
     started = {
-        "pass": _start_build(tmp_path_factory.mktemp("lc_pass"), pass_rows()),
-        "fail": _start_build(tmp_path_factory.mktemp("lc_fail"), fail),
+        "pass": _start_build(cc_env, tmp_path_factory.mktemp("lc_pass"), pass_rows()),
+        "fail": _start_build(cc_env, tmp_path_factory.mktemp("lc_fail"), fail),
     }
     built = {name: _finish_build(*args) for name, args in started.items()}
     return {"pass": (built["pass"], set()), "fail": (built["fail"], expected)}
@@ -446,15 +443,12 @@ def test_future_skew_default_is_the_contracts():
     assert default and int(default.group(1)) == MAX_FUTURE_SKEW_HOURS
 
 
-def test_every_model_that_reads_the_events_is_behind_the_gate(tmp_path):
+def test_every_model_that_reads_the_events_is_behind_the_gate(tmp_path, cc_env):
     """The error checks block the marts only because every model that reads the events (other than the
     violations table itself) depends on int_log_completeness_violations, and every mart descends from
     one of them. A new model reading the events without `-- depends_on:` the table would escape the
     gate: this fails then, naming it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
-    env.update(TELEMETRY_OFF)
-    env.update(COMMAND_CENTER_DUCKDB=str(tmp_path / "wh.duckdb"), COMMAND_CENTER_DBT_TARGET="duckdb",
-               DBT_LOG_PATH=str(tmp_path / "logs"))
+    env = cc_env.environ(tmp_path, duckdb=tmp_path / "wh.duckdb", extra={"DBT_LOG_PATH": str(tmp_path / "logs")})
     subprocess.run(
         [dbt_executable(), "parse", "--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT / "profiles"),
          "--target", "duckdb", "--target-path", str(tmp_path / "target")],

@@ -1,13 +1,11 @@
 """The register drives the marts: change a target in command_center.yml, rebuild, and the verdicts move.
 
-One small generated data set is landed and built once with the shipped register. Each test copies
+The session's shared warehouse (tests/conftest.py) is built with the shipped register. Each test copies
 that warehouse, edits a copy of the register, runs the real `command-center build` (which re-lands
 the register and runs `dbt build`), and compares the marts before and after.
 """
 from __future__ import annotations
 
-import shutil
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,38 +15,22 @@ from orchestration.cli import main
 from orchestration.lib.warehouse import connect
 from orchestration.settings import REPO_ROOT
 
-END = date(2026, 11, 23)
-
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("register_drives")
-    mp = pytest.MonkeyPatch()
-    db = tmp / "cc.duckdb"
-    mp.setenv("COMMAND_CENTER_DUCKDB", str(db))
-    mp.setenv("COMMAND_CENTER_LANDING_DIR", str(tmp / "landing"))
-    mp.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
-    mp.delenv("COMMAND_CENTER_REGISTER", raising=False)
-    events = tmp / "events.parquet"
-    assert main(["generate", "--days", "21", "--runs-per-day", "5", "--seed", "11", "--end-date", END.isoformat(),
-                 "--out", str(events)]) == 0
-    assert main(["ingest", str(events)]) == 0
-    assert main(["build"]) == 0
-    mp.undo()
-    return db
+def baseline(shared_warehouse) -> Path:
+    """The session's shared warehouse (tests/conftest.py), built with the shipped register. Read only:
+    each test rebuilds a copy."""
+    return shared_warehouse.db
 
 
-def _rebuild_with(baseline: Path, tmp_path: Path, monkeypatch, edit) -> Path:
-    """Copy the warehouse, apply ``edit`` to a copy of the shipped register, rebuild; return the copy."""
-    db = tmp_path / "cc.duckdb"
-    shutil.copy(baseline, db)
+def _rebuild_with(shared_warehouse_copy, tmp_path: Path, monkeypatch, edit) -> Path:
+    """Apply ``edit`` to a copy of the shipped register, rebuild the warehouse copy with it; return the copy."""
     register = yaml.safe_load((REPO_ROOT / "command_center.yml").read_text())
     edit(register)
     path = tmp_path / "command_center.yml"
     path.write_text(yaml.safe_dump(register, sort_keys=False))
-    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(db))
     monkeypatch.setenv("COMMAND_CENTER_REGISTER", str(path))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    db = shared_warehouse_copy.duckdb_path
     assert main(["build"]) == 0
     return db
 
@@ -65,7 +47,7 @@ def _scalar(db: Path, sql: str):
         con.close()
 
 
-def test_loosening_exception_slos_clears_breaches(baseline, tmp_path, monkeypatch):
+def test_loosening_exception_slos_clears_breaches(baseline, shared_warehouse_copy, tmp_path, monkeypatch):
     count_breaches = """
         select count(*) filter (where first_touch_breached), count(*) filter (where resolution_breached),
                max(first_touch_target_seconds), max(resolution_target_seconds)
@@ -79,11 +61,11 @@ def test_loosening_exception_slos_clears_breaches(baseline, tmp_path, monkeypatc
         sla["exception_first_touch_minutes"] = 100_000
         sla["exception_resolution_hours"] = 10_000
 
-    after = _scalar(_rebuild_with(baseline, tmp_path, monkeypatch, loosen), count_breaches)
+    after = _scalar(_rebuild_with(shared_warehouse_copy, tmp_path, monkeypatch, loosen), count_breaches)
     assert after == (0, 0, 100_000 * 60.0, 10_000 * 3600.0)
 
 
-def test_tightening_the_cycle_time_slo_moves_run_verdicts(baseline, tmp_path, monkeypatch):
+def test_tightening_the_cycle_time_slo_moves_run_verdicts(baseline, shared_warehouse_copy, tmp_path, monkeypatch):
     within = """select count(*) filter (where within_slo), count(*) filter (where not within_slo)
                 from marts.fct_workflow_runs where workflow_id = 'invoice_posting_v1'"""
     before = _scalar(baseline, within)
@@ -92,11 +74,11 @@ def test_tightening_the_cycle_time_slo_moves_run_verdicts(baseline, tmp_path, mo
     def tighten(register):
         _owner(register, "invoice_posting_v1")["sla"]["cycle_time_p90_hours"] = 0.001  # 3.6 seconds
 
-    after = _scalar(_rebuild_with(baseline, tmp_path, monkeypatch, tighten), within)
+    after = _scalar(_rebuild_with(shared_warehouse_copy, tmp_path, monkeypatch, tighten), within)
     assert after == (0, before[0] + before[1])
 
 
-def test_rerouting_an_exception_class_changes_the_routed_owner(baseline, tmp_path, monkeypatch):
+def test_rerouting_an_exception_class_changes_the_routed_owner(baseline, shared_warehouse_copy, tmp_path, monkeypatch):
     routed = """select count(*) filter (where routed_owner = 'night-desk@company.com'),
                        count(*) filter (where exception_class = 'POLICY')
                 from marts.fct_exceptions"""
@@ -106,11 +88,11 @@ def test_rerouting_an_exception_class_changes_the_routed_owner(baseline, tmp_pat
     def reroute(register):
         next(c for c in register["exceptions"]["classes"] if c["code"] == "POLICY")["route_to"] = "night-desk@company.com"
 
-    after = _scalar(_rebuild_with(baseline, tmp_path, monkeypatch, reroute), routed)
+    after = _scalar(_rebuild_with(shared_warehouse_copy, tmp_path, monkeypatch, reroute), routed)
     assert after[0] == after[1] == before[1]
 
 
-def test_budget_and_labor_rate_edits_move_budget_status_and_cost(baseline, tmp_path, monkeypatch):
+def test_budget_and_labor_rate_edits_move_budget_status_and_cost(baseline, shared_warehouse_copy, tmp_path, monkeypatch):
     budget = """select count(*) filter (where is_breached), count(*), max(budget_rate_pct)
                 from marts.agg_exception_budget_monthly where workflow_id = 'inventory_sync_v1'"""
     labor = """select sum(labor_hours), sum(labor_cost) from marts.agg_cost_to_serve_weekly
@@ -123,7 +105,7 @@ def test_budget_and_labor_rate_edits_move_budget_status_and_cost(baseline, tmp_p
         _owner(register, "inventory_sync_v1")["exception_budget"]["monthly_rate_pct"] = 100.0
         register["cost_model"]["labor_rates_per_hour"]["fin-ops"] = 124.0
 
-    db = _rebuild_with(baseline, tmp_path, monkeypatch, edit)
+    db = _rebuild_with(shared_warehouse_copy, tmp_path, monkeypatch, edit)
     assert _scalar(db, budget) == (0, before_budget[1], 100.0)
     after_labor = _scalar(db, labor)
     assert after_labor[0] == pytest.approx(before_labor[0])  # the same hours...

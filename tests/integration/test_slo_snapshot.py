@@ -15,7 +15,6 @@ from orchestration.lib.generator import generate_events, write_events
 from orchestration.lib.landing import land_file
 from orchestration.lib.register import land_register, load_register, register_sha256
 from orchestration.lib.warehouse import connect, open_warehouse
-from orchestration.settings import DAGSTER_YAML, REPO_ROOT, TELEMETRY_OFF, get_settings
 
 END = date(2026, 11, 23)  # a Monday: the generated events fill the 6 ISO weeks before it
 WEEKS = [END - timedelta(weeks=n) for n in range(6, 0, -1)]  # 2026-10-12 .. 2026-11-16
@@ -28,22 +27,11 @@ MODEL = "fct_slo_weekly_snapshot"
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory):
+def settings(tmp_path_factory, cc_env):
     """A temp warehouse with the register and 6 weeks of events, built up to the snapshot once."""
     tmp = tmp_path_factory.mktemp("slo_snapshot")
     mp = pytest.MonkeyPatch()
-    # the same environment as tests/conftest.py's command_center_env, for a module-scoped warehouse
-    mp.setenv("COMMAND_CENTER_DUCKDB", str(tmp / "warehouse" / "command_center.duckdb"))
-    mp.setenv("COMMAND_CENTER_LANDING_DIR", str(tmp / "landing"))
-    mp.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
-    mp.setenv("DBT_PROFILES_DIR", str(REPO_ROOT / "profiles"))
-    mp.setenv("COMMAND_CENTER_DBT_TARGET", "duckdb")
-    mp.delenv("COMMAND_CENTER_REGISTER", raising=False)
-    for key, value in TELEMETRY_OFF.items():
-        mp.setenv(key, value)
-    (tmp / "dagster_home").mkdir()
-    (tmp / "dagster_home" / "dagster.yaml").write_text(DAGSTER_YAML)
-    s = get_settings()
+    s = cc_env.apply(mp, tmp)  # tests/conftest.py's environment, for a module-scoped warehouse
 
     register = load_register(s.register_path)
     events = tmp / "events.jsonl"

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import socket
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import pytest
 
 from orchestration.lib.portability import check_compiled_dir
 from orchestration.lib.register import load_register
-from orchestration.settings import REPO_ROOT, TELEMETRY_OFF
+from orchestration.settings import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -97,15 +96,9 @@ def _snowflake_env(port: int, database: str = DATABASE) -> dict[str, str]:
     }
 
 
-def _base_env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SNOWFLAKE_", "DBT_", "COMMAND_CENTER_"))}
-    env.update(TELEMETRY_OFF)
-    env.update(
-        COMMAND_CENTER_DUCKDB=str(tmp / "warehouse.duckdb"), COMMAND_CENTER_LANDING_DIR=str(tmp / "landing"),
-        COMMAND_CENTER_REDACTION_SALT=SALT, DBT_PROFILES_DIR=str(REPO_ROOT / "profiles"),
-        DAGSTER_HOME=str(tmp / "dagster_home"),
-    )
-    return env
+def _base_env(cc_env, tmp: Path) -> dict[str, str]:
+    return cc_env.environ(tmp, duckdb=tmp / "warehouse.duckdb", drop_prefixes=("SNOWFLAKE_", "DBT_", "COMMAND_CENTER_"),
+                          extra={"COMMAND_CENTER_REDACTION_SALT": SALT})
 
 
 def _run(args: list[str], env: dict[str, str], what: str, timeout: int = 600) -> str:
@@ -116,11 +109,11 @@ def _run(args: list[str], env: dict[str, str], what: str, timeout: int = 600) ->
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory, fakesnow_server):
+def builds(tmp_path_factory, fakesnow_server, cc_env):
     """The same generated data landed and built on DuckDB and on fakesnow."""
     tmp = tmp_path_factory.mktemp("snowflake_e2e")
     events = tmp / "events.parquet"
-    base = _base_env(tmp)
+    base = _base_env(cc_env, tmp)
     cli = str(BIN / "command-center")
     _run([cli, "generate", "--days", "14", "--runs-per-day", "4", "--seed", "3", "--end-date", "2026-11-23",
           "--out", str(events)], base, "generate")
