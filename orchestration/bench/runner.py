@@ -142,11 +142,30 @@ class Bench:
 
     # -- one size ---------------------------------------------------------------------------------
     def run_size(self, target_events: int) -> None:
+        """Every step at one size: generate (cached), ingest, dbt run / build, incremental, floor, pandas."""
         label = size_label(target_events)
         days, rpd = plan_for(target_events)
         data = self.out / "data" / label
         data.mkdir(parents=True, exist_ok=True)
-        events_path, day_path, meta_path = data / "events.parquet", data / "day.parquet", data / "meta.json"
+        events_path, day_path = data / "events.parquet", data / "day.parquet"
+        events, day_events = self.generate(label, days, rpd, data, events_path, day_path)
+
+        work = self.out / "work" / label
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        logs = self.out / "logs" / label
+        shutil.rmtree(logs, ignore_errors=True)
+
+        landed = self.ingest_step(label, events, events_path, work, logs)
+        built = self.dbt_steps(label, events, landed, work, logs)
+        self.incremental_steps(label, events, day_events, built, day_path, work, logs)
+        self.floor_and_pandas(label, events, events_path, work, logs)
+        self.check_equality(label, built, work)
+
+    def generate(self, label: str, days: int, rpd: int, data: Path, events_path: Path,
+                 day_path: Path) -> tuple[int, int]:
+        """The size's events and one more day, generated once and reused while the arguments match."""
+        meta_path = data / "meta.json"
         gen_args = {"days": days, "runs_per_day": rpd, "seed": SEED, "end_date": END_DATE.isoformat(),
                     "events": str(events_path), "day_events": str(day_path)}
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else None
@@ -160,14 +179,10 @@ class Bench:
         self.log(f"[{label}] {events:,} events ({days} days), +1 day: {day_events:,} events")
         self.details.setdefault(label, {}).update({"events": events, "day_events": day_events, "days": days, "runs_per_day": rpd,
                                "generate_seconds": meta.get("generate_seconds")})
+        return events, day_events
 
-        work = self.out / "work" / label
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
-        logs = self.out / "logs" / label
-        shutil.rmtree(logs, ignore_errors=True)
-
-        # 1. ingest
+    def ingest_step(self, label: str, events: int, events_path: Path, work: Path, logs: Path) -> Path:
+        """1. ingest, BENCH_REPS times into fresh files; returns the first landed warehouse."""
         runs = []
         for i in range(self.reps):
             db = work / f"ingest_{i}.duckdb"
@@ -180,8 +195,10 @@ class Bench:
         self.record("ingest", label, events, runs, rows_loaded=runs[0].result["rows_loaded"])
         landed = work / "landed.duckdb"
         (work / "ingest_0.duckdb").rename(landed)
+        return landed
 
-        # 2. dbt run of the floor's marts (like for like), dbt run (every model) and dbt build (+ tests)
+    def dbt_steps(self, label: str, events: int, landed: Path, work: Path, logs: Path) -> Path:
+        """2. dbt run of the floor's marts (like for like), dbt run (every model) and dbt build (+ tests)."""
         runs = []
         select = ("--select", *(f"+{m}" for m in CORE_MARTS))
         for i in range(self.reps):
@@ -211,8 +228,11 @@ class Bench:
         self.details[label]["dbt_build_nodes"] = len(runs[-1].result["run_results"].get("results", []))
         self.details[label]["dbt_build_elapsed"] = runs[-1].result["run_results"].get("elapsed_time")
         self.explain(label, built, work / f"target_build_{self.reps - 1}", logs)
+        return built
 
-        # 3. incremental: one more day landed on the built warehouse, then dbt build again
+    def incremental_steps(self, label: str, events: int, day_events: int, built: Path, day_path: Path, work: Path,
+                          logs: Path) -> None:
+        """3. incremental: one more day landed on the built warehouse, then dbt build again."""
         lands, builds = [], []
         for i in range(self.reps):
             db = work / "inc.duckdb"
@@ -225,7 +245,8 @@ class Bench:
         self.record("incremental_build", label, day_events, builds, history_events=events)
         self.details[label]["incremental_top_models"] = top_nodes(builds[-1].result["run_results"], kind="model.")
 
-        # 4. floor and 5. pandas (the first repetition writes its outputs for the equality check)
+    def floor_and_pandas(self, label: str, events: int, events_path: Path, work: Path, logs: Path) -> None:
+        """4. floor and 5. pandas (the first repetition writes its outputs for the equality check)."""
         for step in ("floor", "pandas"):
             runs = []
             for i in range(self.reps):
@@ -235,7 +256,8 @@ class Bench:
                 runs.append(self.python_step(step, args, logs / f"{step}_{i}.log"))
             self.record(step, label, events, runs)
 
-        # equality with the marts
+    def check_equality(self, label: str, built: Path, work: Path) -> None:
+        """The floor's and pandas' outputs equal the marts (else the ratios would compare different work)."""
         self.details[label]["equality"] = {}
         for step in ("floor", "pandas"):
             report = compare_outputs(built, work / f"{step}_out")

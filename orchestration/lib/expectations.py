@@ -247,6 +247,26 @@ class SuiteResult:
 # --------------------------------------------------------------------------------------------------
 
 
+def _check_expectation(where: str, exp: Mapping[str, Any], checks: Mapping[str, Any]) -> str:
+    """One expectation of the suite file is row-level and names a declared check; returns the check."""
+    if exp.get("type") not in ROW_LEVEL_EXPECTATIONS:
+        raise SuiteError(f"{where}: only row-level expectations add up over chunks: {sorted(ROW_LEVEL_EXPECTATIONS)}")
+    meta = exp.get("meta") or {}
+    missing = [k for k in ("check_name", "severity", "description") if not meta.get(k)]
+    if missing:
+        raise SuiteError(f"{where}: meta lacks {', '.join(missing)}")
+    check = checks.get(meta["check_name"])
+    if check is None:
+        raise SuiteError(f"{where}: check {meta['check_name']!r} is not declared in meta.checks")
+    if meta["severity"] != check["severity"]:
+        raise SuiteError(f"{where}: severity {meta['severity']!r} differs from its check's {check['severity']!r}")
+    if exp.get("severity", GX_SEVERITY[meta["severity"]]) != GX_SEVERITY[meta["severity"]]:
+        raise SuiteError(f"{where}: GX severity {exp['severity']!r} does not mirror meta.severity {meta['severity']!r}")
+    if not (exp.get("kwargs") or {}).get("column"):
+        raise SuiteError(f"{where}: a column expectation needs kwargs.column")
+    return meta["check_name"]
+
+
 def load_suite_spec(path: Path | str = RAW_EVENTS_SUITE_PATH) -> dict[str, Any]:
     """Read and check the suite file: every expectation row-level, with meta check_name/severity/description
     matching a check declared in ``meta.checks``, and great-expectations' severity mirroring it."""
@@ -261,29 +281,10 @@ def load_suite_spec(path: Path | str = RAW_EVENTS_SUITE_PATH) -> dict[str, Any]:
     for name, check in checks.items():
         if check.get("severity") not in SEVERITIES or not check.get("description"):
             raise SuiteError(f"{path}: check {name!r} needs severity error|warn and a description")
-    used: set[str] = set()
-    for i, exp in enumerate(spec.get("expectations") or []):
-        where = f"{path}: expectation {i} ({exp.get('type')})"
-        if exp.get("type") not in ROW_LEVEL_EXPECTATIONS:
-            raise SuiteError(
-                f"{where}: only row-level expectations add up over chunks: {sorted(ROW_LEVEL_EXPECTATIONS)}"
-            )
-        meta = exp.get("meta") or {}
-        missing = [k for k in ("check_name", "severity", "description") if not meta.get(k)]
-        if missing:
-            raise SuiteError(f"{where}: meta lacks {', '.join(missing)}")
-        check = checks.get(meta["check_name"])
-        if check is None:
-            raise SuiteError(f"{where}: check {meta['check_name']!r} is not declared in meta.checks")
-        if meta["severity"] != check["severity"]:
-            raise SuiteError(f"{where}: severity {meta['severity']!r} differs from its check's {check['severity']!r}")
-        if exp.get("severity", GX_SEVERITY[meta["severity"]]) != GX_SEVERITY[meta["severity"]]:
-            raise SuiteError(
-                f"{where}: GX severity {exp['severity']!r} does not mirror meta.severity {meta['severity']!r}"
-            )
-        if not (exp.get("kwargs") or {}).get("column"):
-            raise SuiteError(f"{where}: a column expectation needs kwargs.column")
-        used.add(meta["check_name"])
+    used = {
+        _check_expectation(f"{path}: expectation {i} ({exp.get('type')})", exp, checks)
+        for i, exp in enumerate(spec.get("expectations") or [])
+    }
     if not used:
         raise SuiteError(f"{path}: the suite has no expectations")
     unused = set(checks) - used

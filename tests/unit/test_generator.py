@@ -82,10 +82,7 @@ def _parse_ts(value: str) -> datetime | None:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def _classify(rec: dict | str, seen: set[str], fmt: str) -> str | None:
-    """The first contract reason that applies to a record (None = valid). Mirrors contract.REASON_CODES."""
-    if isinstance(rec, str):
-        return "malformed_record"
+def _required_reason(rec: dict) -> str | None:
     for f in REQUIRED_FIELDS:
         v = rec.get(f)
         if v is None or (isinstance(v, str) and not v.strip()):
@@ -94,11 +91,11 @@ def _classify(rec: dict | str, seen: set[str], fmt: str) -> str | None:
         v = rec.get(f)
         if isinstance(v, str) and (len(v) > 256 or any(ord(c) < 32 or ord(c) == 127 for c in v)):
             return "invalid_identifier"
-    ts = _parse_ts(rec["event_ts"])
-    if ts is None:
-        return "unparseable_timestamp"
-    if rec["event_type"] not in EVENT_TYPES:
-        return "unknown_event_type"
+    return None
+
+
+def _type_reason(rec: dict, fmt: str) -> str | None:
+    """Number fields that are not numbers (converted in place when they are), attributes not an object."""
     for f, typ in NUMBER_FIELDS.items():
         v = rec.get(f)
         if v is None:
@@ -116,6 +113,10 @@ def _classify(rec: dict | str, seen: set[str], fmt: str) -> str | None:
         obj = json.loads(attrs) if isinstance(attrs, str) and fmt != "jsonl" else attrs
         if not isinstance(obj, dict):
             return "invalid_type_attributes"
+    return None
+
+
+def _range_reason(rec: dict) -> str | None:
     for f in ("duration_ms", "cost_cents", "attempt"):
         if rec.get(f) is not None and rec[f] < 0:
             return f"negative_{f}"
@@ -123,6 +124,24 @@ def _classify(rec: dict | str, seen: set[str], fmt: str) -> str | None:
         return "confidence_out_of_range"
     if rec["event_type"] in EXCEPTION_EVENT_TYPES and not rec.get("exception_id"):
         return "missing_exception_id"
+    return None
+
+
+def _classify(rec: dict | str, seen: set[str], fmt: str) -> str | None:
+    """The first contract reason that applies to a record (None = valid). Mirrors contract.REASON_CODES."""
+    if isinstance(rec, str):
+        return "malformed_record"
+    reason = _required_reason(rec)
+    if reason:
+        return reason
+    ts = _parse_ts(rec["event_ts"])
+    if ts is None:
+        return "unparseable_timestamp"
+    if rec["event_type"] not in EVENT_TYPES:
+        return "unknown_event_type"
+    reason = _type_reason(rec, fmt) or _range_reason(rec)
+    if reason:
+        return reason
     if ts >= HORIZON:
         return "future_timestamp"
     if rec["event_id"] in seen:
