@@ -1,6 +1,6 @@
 """Benchmark: land a folder of many one-row JSON Lines files (hourly exports from many producers).
 
-    .venv/bin/python -m orchestration.bench.many_files --files 10000 [--history 1000000] [--workdir DIR]
+    .venv/bin/python -m orchestration.bench.many_files --files 10000 [--history 1000000] [--one-by-one]
 
 Writes ``--files`` one-row files into a fresh landing folder, then lands the folder with
 ``land_paths`` exactly as the Dagster landing asset does (one transaction and one ledger row per file,
@@ -68,7 +68,7 @@ def add_history(con, n: int, *, now: datetime) -> None:
     )
 
 
-def run(files: int, *, history: int = 0, workdir: Path | None = None) -> dict:
+def run(files: int, *, history: int = 0, workdir: Path | None = None, one_by_one: bool = False) -> dict:
     from orchestration.lib.landing import discover_landing_files, land_paths, landing_options_for
     from orchestration.lib.register import land_register, load_register, register_sha256
     from orchestration.lib.warehouse import open_warehouse
@@ -89,14 +89,14 @@ def run(files: int, *, history: int = 0, workdir: Path | None = None) -> dict:
             start = time.perf_counter()
             paths = discover_landing_files(folder)
             batch = land_paths(con, paths, register=register, salt="bench", log=log, remember_refusals=True,
-                               options_for=landing_options_for)
+                               options_for=landing_options_for, small_file_groups=not one_by_one)
             seconds = time.perf_counter() - start
             ledger_rows = con.execute("select count(*) from raw.load_ledger").fetchone()[0]
         tenth = max(1, files // 10)
         marks = [start, *log.stamps]
         tenths = [round(marks[min(i + tenth, len(marks) - 1)] - marks[i], 3) for i in range(0, files, tenth)]
         return {
-            "files": files, "history_events": history, "seconds": round(seconds, 2),
+            "files": files, "history_events": history, "one_by_one": one_by_one, "seconds": round(seconds, 2),
             "files_per_second": round(files / seconds, 1) if seconds else None,
             "landed": len(batch.landed), "refused": len(batch.refused), "ledger_rows": ledger_rows,
             "seconds_per_tenth": tenths, "target_seconds": TARGET_SECONDS, "within_target": seconds < TARGET_SECONDS,
@@ -111,8 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--history", type=int, default=0, help="events already in the warehouse")
     parser.add_argument("--workdir", type=Path, help="keep the folder and warehouse here (default: a temp dir)")
+    parser.add_argument("--one-by-one", action="store_true", help="land every file alone (the behaviour before groups)")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.files, history=args.history, workdir=args.workdir)))
+    print(json.dumps(run(args.files, history=args.history, workdir=args.workdir, one_by_one=args.one_by_one)))
     return 0
 
 
