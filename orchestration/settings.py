@@ -123,6 +123,9 @@ def prepare_environment(settings: Settings | None = None) -> Settings:
     os.environ.setdefault("DBT_PROFILES_DIR", str(s.dbt_profiles_dir))
     os.environ.setdefault("DAGSTER_HOME", str(s.dagster_home))
     _make_parent(s.duckdb_path, "COMMAND_CENTER_DUCKDB")
+    from orchestration.lib.warehouse import memory_limit  # here, not at the top: it imports this module
+
+    memory_limit()  # a bad COMMAND_CENTER_DUCKDB_MEMORY_LIMIT is a ConfigError now, not at first use
     home = Path(os.environ["DAGSTER_HOME"])
     try:
         home.mkdir(parents=True, exist_ok=True)

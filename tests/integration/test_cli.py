@@ -134,9 +134,16 @@ def test_folder_convention_lands_minimal_logs_of_the_named_workflow(tmp_path, ca
 
 
 def test_unexpected_failures_are_one_readable_line(tmp_path, monkeypatch, capsys):
-    corrupt = tmp_path / "corrupt.duckdb"
-    corrupt.write_bytes(b"this is not a duckdb file" * 100)
-    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(corrupt))
+    # a file that is not DuckDB is a configuration error (tests/integration/test_first_run.py); a
+    # failure inside the code is not: it says how to see the traceback
+    import orchestration.lib.reports as reports
+
+    def broken(_settings):
+        raise duckdb.InternalException("something inside broke")
+
+    monkeypatch.setattr(reports, "status_report", broken)
+    (tmp_path / "cli.duckdb").write_bytes(b"")  # status reads a warehouse only when there is one
+    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(tmp_path / "cli.duckdb"))
     assert main(["status"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: unexpected failure in `command-center status`") and "COMMAND_CENTER_DEBUG" in err
