@@ -46,8 +46,11 @@ def _relation_exists(con, schema: str, name: str) -> bool:
 
 
 def _open_marts(settings: Settings):
-    """The read-only connection the demo summary reads (the one place that chooses the DuckDB file)."""
-    return connect(settings.duckdb_path, read_only=True)
+    """The read-only connection the demo summary reads (the one place that chooses the DuckDB file):
+    the published marts, which no build or landing ever holds (orchestration/lib/publish.py)."""
+    from orchestration.lib.publish import connect_published
+
+    return connect_published(settings)
 
 
 def last_full_week(as_of: datetime) -> date:
