@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -155,6 +155,10 @@ class Telemetry(_Strict):
     sink: str | None = None
     event_schema: list[str] = Field(default_factory=list)
     retention_days: int = Field(default=400, gt=0)
+    #: Landing quarantines events older than this date (reason ``expired``), on top of the regions'
+    #: retention (data_controls.residency, else retention_days): one row dated year 1 must not
+    #: stretch every daily spine back two thousand years.
+    earliest_event_date: date | None = None
     #: Log-completeness guards (per workflow overridable under owners[].log_checks):
     #: the newest event of an active workflow must be younger than this many hours...
     freshness_threshold_hours: float = Field(default=26.0, gt=0)
