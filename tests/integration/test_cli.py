@@ -46,7 +46,7 @@ def test_ingest_errors_are_readable(tmp_path, capsys):
     code = main(["ingest", str(bad), str(good)])
     captured = capsys.readouterr()
     assert code == 1
-    assert f"refused: {bad}: cannot be read as Parquet" in captured.out
+    assert f"error: {bad}: is not a Parquet file, or is truncated" in captured.out
     assert "read 1, loaded 1, quarantined 0" in captured.out  # the good file still landed
     assert "1 file(s) landed, 0 already loaded, 1 refused" in captured.out
     assert "Traceback" not in captured.out + captured.err

@@ -294,7 +294,8 @@ def _land(db: Path, rows: Rows) -> None:
             con.execute(ddl)
         land_register(con, _register(rows), source_path="test register", sha256="test")
         con.execute(
-            "insert into raw.load_ledger values ('load_test', 'sha_test', 'hand_made.jsonl', 'jsonl', 'telemetry', "
+            "insert into raw.load_ledger (load_id, file_sha256, file_path, file_format, log_format, file_bytes, "
+            "rows_read, rows_loaded, rows_quarantined, loaded_at) values ('load_test', 'sha_test', 'hand_made.jsonl', 'jsonl', 'telemetry', "
             "1, ?, ?, 0, ?)", [len(rows.events), len(rows.events), LOADED_AT])
         con.register("hand_made_events", pa.Table.from_pylist(rows.events))
         con.execute("insert into raw.workflow_events by name select * from hand_made_events")
