@@ -7,7 +7,7 @@ raw.workflow_events under a load_id, then the same function the landing asset ca
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -15,6 +15,7 @@ import pytest
 
 from orchestration.defs.checks import gx_check_results, gx_check_specs
 from orchestration.defs.landing import RAW_WORKFLOW_EVENTS_KEY, raw_workflow_events
+from orchestration.lib.batch_history import batch_history_checks, compare_batch_to_history
 from orchestration.lib.expectations import raw_events_checks
 from orchestration.lib.warehouse import connect, ensure_raw_schema
 
@@ -49,8 +50,8 @@ def _by_name(results: list[dg.AssetCheckResult]) -> dict[str, dg.AssetCheckResul
 
 def test_every_suite_check_is_declared_on_the_landing_asset_and_error_ones_block():
     specs = {s.name: s for s in raw_workflow_events.check_specs}
-    assert set(specs) == {f"gx_{c.name}" for c in raw_events_checks()}
-    for check in raw_events_checks():
+    assert set(specs) == {f"gx_{c.name}" for c in raw_events_checks() + batch_history_checks()}
+    for check in raw_events_checks() + batch_history_checks():
         assert specs[f"gx_{check.name}"].blocking == (check.severity == "error")
     assert {s.name for s in gx_check_specs(RAW_WORKFLOW_EVENTS_KEY)} == set(specs)
 
@@ -59,7 +60,7 @@ def test_clean_batches_pass_every_check(con):
     _insert(con, "L1", [{}, {"event_type": "run_started"}])
     _insert(con, "L2", [{"duration_ms": 5, "cost_cents": 1.5, "confidence": 0.9}])
     results = _by_name(gx_check_results(con, RAW_WORKFLOW_EVENTS_KEY, [("L1", LOADED_AT), ("L2", LOADED_AT)]))
-    assert len(results) == len(raw_events_checks())
+    assert len(results) == len(raw_events_checks()) + len(batch_history_checks())
     assert all(r.passed for r in results.values())
     assert {r.metadata["rows_validated"].value for r in results.values()} == {3}
 
@@ -86,3 +87,51 @@ def test_no_new_batch_validates_nothing_and_passes(con):
     results = gx_check_results(con, RAW_WORKFLOW_EVENTS_KEY, [])
     assert all(r.passed for r in results)
     assert {r.metadata["rows_validated"].value for r in results} == {0}
+
+
+# --- each batch against its history (orchestration/checks/batch_history_suite.json) ----------------
+
+
+def _history(con, batches: int = 4, rows: int = 20) -> None:
+    """``batches`` earlier batches of ``rows`` events each: half stage_completed with a cost, half run_started."""
+    for k in range(batches):
+        _insert_at(con, f"H{k}", rows, LOADED_AT - timedelta(days=batches - k))
+
+
+def _insert_at(con, load_id: str, n: int, loaded_at: datetime, **overrides) -> None:
+    _insert(con, load_id, [{"loaded_at": loaded_at, "event_type": ("stage_completed", "run_started")[i % 2],
+                            "cost_cents": 1.5, **overrides} for i in range(n)])
+
+
+@pytest.mark.parametrize(
+    ("rows", "overrides", "failing"),
+    [
+        (22, {}, set()),  # like its history
+        (3, {}, {"batch_volume_vs_history"}),  # a seventh of the usual volume
+        (60, {}, {"batch_volume_vs_history"}),  # three times the usual volume
+        (20, {"cost_cents": None}, {"batch_null_share_vs_history"}),  # an export that stopped filling cost_cents
+        (20, {"event_type": "run_started"}, {"batch_event_mix_vs_history"}),  # only run_started
+    ],
+)
+def test_a_batch_unlike_its_history_fails_that_check_and_only_it(con, rows, overrides, failing):
+    """Rows that must pass and rows that must fail: each drift trips its own check, as a warning."""
+    _history(con)
+    _insert_at(con, "new", rows, LOADED_AT, **overrides)
+    comparison = compare_batch_to_history(con, "new")
+    assert comparison.compared and len(comparison.history_load_ids) == 4
+    assert {c.name for c in comparison.result.checks if not c.success} == failing
+    results = _by_name(gx_check_results(con, RAW_WORKFLOW_EVENTS_KEY, [("new", LOADED_AT)]))
+    assert {n for n, r in results.items() if not r.passed} == {f"gx_{name}" for name in failing}
+    assert all(results[f"gx_{name}"].severity == dg.AssetCheckSeverity.WARN for name in failing)
+    assert results["gx_batch_volume_vs_history"].metadata["batches_compared"].value == 1
+
+
+def test_history_is_the_earlier_batches_of_the_same_log_format_only(con):
+    _history(con, batches=2)
+    _insert_at(con, "minimal", 200, LOADED_AT - timedelta(hours=1), log_format="minimal")
+    _insert_at(con, "later", 200, LOADED_AT + timedelta(days=1))
+    _insert_at(con, "new", 3, LOADED_AT)
+    comparison = compare_batch_to_history(con, "new")
+    assert comparison.history_load_ids == ("H1", "H0") and not comparison.compared  # 2 < min_batches 3
+    results = gx_check_results(con, RAW_WORKFLOW_EVENTS_KEY, [("new", LOADED_AT)])
+    assert all(r.passed for r in results)
