@@ -1,6 +1,6 @@
 {#- Log-completeness check `check_name`: fails on every violation of that check, one row each (check_name,
     workflow_id, run_id, event_id, event_day, detail). `model` is int_log_completeness_violations, the
-    table that evaluates every check once per build (macros/quality/log_completeness_violations.sql);
+    table that evaluates every check once per build (macros/quality/log_completeness/log_completeness_violations.sql);
     the test only reads its rows, so eight checks cost one evaluation. The rules: doc blocks
     log_completeness_* in models/marts/quality/_quality__docs.md. -#}
 {% test log_completeness(model, check_name) %}

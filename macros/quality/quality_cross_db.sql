@@ -1,4 +1,4 @@
-{#- Engine-specific pieces of the log-completeness checks (macros/quality/log_completeness_violations.sql).
+{#- Engine-specific pieces of the log-completeness checks (macros/quality/log_completeness/log_completeness_violations.sql).
     Everything else in the checks is portable SQL or uses the macros in macros/cross_db/. -#}
 
 {#- The current instant as a UTC timestamp without offset (timestamp / TIMESTAMP_NTZ), whatever the

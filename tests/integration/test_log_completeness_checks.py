@@ -439,7 +439,7 @@ def test_a_failing_error_check_skips_the_marts(builds):
 
 
 def test_future_skew_default_is_the_contracts():
-    macro = (REPO_ROOT / "macros/quality/log_completeness_violations.sql").read_text()
+    macro = (REPO_ROOT / "macros/quality/log_completeness/log_completeness_violations.sql").read_text()
     default = re.search(r"var\('log_completeness_max_future_skew_hours',\s*(\d+)\)", macro)
     assert default and int(default.group(1)) == MAX_FUTURE_SKEW_HOURS
 
