@@ -12,8 +12,11 @@ content. Exactly-once landing is the load ledger's job, not the sensor's: the ru
 not yet in the ledger, so files missed by the sensor are landed by the next run of any landing job
 (the daily build included), and a touched but unchanged file costs one run that lands nothing.
 
-Writers should stage a file under a dot-name (``.partial/x.jsonl`` or ``.x.jsonl``) and rename it
-into place when complete: a half-written file that the sensor sees would be landed half.
+A file still being written is not requested: new or changed files are stat-ed again after
+``SETTLE_SECONDS``, and one whose size or mtime moved stays out of the request and the cursor until
+it is still. Landing itself keeps nothing of a file that changes while it lands ("not landed yet").
+Writers should still stage a file under a dot-name (``.partial/x.jsonl`` or ``.x.jsonl``) and
+rename it into place when complete: a writer that pauses mid-file would otherwise look finished.
 
 If a requested run fails (e.g. the warehouse was held by another process), the sensor does not
 retry it, since its files are in the cursor: the daily build lands them, or re-execute the run.
@@ -26,7 +29,15 @@ import dagster as dg
 from orchestration.defs.jobs import land_new_files
 from orchestration.defs.resources import LandingResource
 from orchestration.lib.landing import discover_landing_files
-from orchestration.lib.landing_sensor import describe, diff_files, dump_cursor, file_states, load_cursor, run_key
+from orchestration.lib.landing_sensor import (
+    describe,
+    diff_files,
+    dump_cursor,
+    file_states,
+    load_cursor,
+    run_key,
+    still_moving,
+)
 
 SENSOR_INTERVAL_SECONDS = 30
 
@@ -48,6 +59,13 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext, landing: LandingR
     previous = load_cursor(context.cursor)
     current = file_states(folder, discover_landing_files(folder))
     diff = diff_files(previous, current)
+    # a file still being written (size or mtime moving) is not landed yet: left out of the request
+    # and of the cursor, so a later evaluation requests it once it is still
+    moving = still_moving(folder, current, diff.to_land)
+    if moving:
+        context.log.info(f"{len(moving)} file(s) still being written, not requested yet: {describe(sorted(moving))}")
+        current = {p: s for p, s in current.items() if p not in moving}
+        diff = diff_files(previous, current)
     if not diff.has_files_to_land:
         if diff.removed:  # forget files that are gone, so the cursor stays the size of the folder
             context.update_cursor(dump_cursor(current))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,25 @@ def file_states(folder: Path | str, paths: Iterable[Path | str]) -> dict[str, Fi
             rel = path.as_posix()
         states[rel] = (int(st.st_size), int(st.st_mtime_ns))
     return states
+
+
+#: How long the sensor waits before stat-ing new or changed files a second time: a file whose size or
+#: mtime moved meanwhile is still being written, and is not requested yet.
+SETTLE_SECONDS = 0.5
+
+
+def still_moving(folder: Path | str, states: Mapping[str, FileState], paths: Iterable[str],
+                 *, pause: float = SETTLE_SECONDS) -> set[str]:
+    """Of ``paths`` (relative to ``folder``, with their ``states`` as first seen), those whose size or
+    mtime differ after ``pause`` seconds (or that vanished): still being written, so not landed yet.
+    They stay out of the run request and of the cursor, so a later evaluation sees them again."""
+    paths = list(paths)
+    if not paths:
+        return set()
+    time.sleep(pause)
+    folder = Path(folder)
+    again = file_states(folder, [folder / p for p in paths])
+    return {p for p in paths if again.get(p) != tuple(states[p])}
 
 
 def load_cursor(cursor: str | None) -> dict[str, FileState]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -175,3 +176,31 @@ def test_the_sensor_never_creates_or_opens_a_warehouse(landing, tmp_path, monkey
     request, _ = evaluate(landing, None)
     assert isinstance(request, dg.RunRequest)
     assert not warehouse.exists()
+
+
+def test_a_file_still_being_written_is_not_requested_until_it_is_still(landing):
+    import threading
+
+    write(landing / "done.jsonl", "{}\n")
+    growing = write(landing / "growing.jsonl", "{}\n")
+    stop = threading.Event()
+
+    def writer():
+        with growing.open("a") as fh:
+            while not stop.is_set():
+                fh.write("{}\n")
+                fh.flush()
+                time.sleep(0.02)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        request, cursor = evaluate(landing, None)
+    finally:
+        stop.set()
+        thread.join()
+    assert isinstance(request, dg.RunRequest) and request.tags["command_center/new_files"] == "1"
+    assert set(load_cursor(cursor)) == {"done.jsonl"}
+    later, cursor_later = evaluate(landing, cursor)  # the writer stopped: now it is requested
+    assert isinstance(later, dg.RunRequest) and later.tags["command_center/new_files"] == "1"
+    assert set(load_cursor(cursor_later)) == {"done.jsonl", "growing.jsonl"}
