@@ -81,7 +81,11 @@ def test_snowflake_ddl_of_the_contract():
     transient = snowflake_ddl(RAW_EVENTS_DDL, json_type="varchar", table="raw._cc_x", kind="transient")
     assert transient.startswith("create transient table raw._cc_x (") and "attributes          varchar" in transient
     assert columns_of(RAW_EVENTS_DDL)[:3] == ["event_id", "workflow_id", "run_id"]
-    assert len(columns_of(RAW_EVENTS_DDL)) == 25 and columns_of(LEDGER_DDL)[-1] == "loaded_at"
+    assert len(columns_of(RAW_EVENTS_DDL)) == 25 and columns_of(LEDGER_DDL)[9] == "loaded_at"
+    # who landed travels to Snowflake; the content fingerprint is DuckDB's (decimal, not shipped)
+    assert columns_of(LEDGER_DDL)[10:] == ["landed_by_user", "landed_on_host", "landed_by_pid", "landing_run_id",
+                                           "first_event_ts"]
+    assert "first_event_ts      timestamp_ntz," in ledger
 
 
 def test_connection_args_from_the_environment():
