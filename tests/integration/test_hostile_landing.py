@@ -489,3 +489,20 @@ def test_many_files_benchmark_smoke():
     result = run(200)
     assert (result["landed"], result["refused"], result["ledger_rows"]) == (200, 0, 200)
     assert result["seconds"] < 30
+
+
+def test_a_group_that_fails_keeps_nothing_and_its_files_land_one_by_one(tmp_path, con, register, monkeypatch):
+    from orchestration.lib.landing import small_files
+
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    files = [write_lines(folder / f"{i}.jsonl", [event(i), event(i)]) for i in range(5)]
+
+    def fail(*args, **kwargs):
+        raise duckdb.IOException("IO Error: the disk went away mid-group")
+
+    monkeypatch.setattr(small_files, "_file_stats_and_ledger", fail)
+    batch = land_paths(con, files, register=register, salt=SALT, now=NOW)
+    assert (len(batch.landed), batch.refused) == (5, [])
+    assert con.execute("select count(*) from raw.workflow_events where load_id like 'group-%'").fetchone()[0] == 0
+    assert con.execute("select count(*), sum(rows_loaded), sum(rows_quarantined) from raw.load_ledger").fetchone() == (5, 5, 5)

@@ -187,7 +187,7 @@ def _read_group(con, members: list[dict], workdir: Path) -> None:
 
 def _land_group(con, members: list[dict], *, register: Register, salt: str, now: datetime,
                 landing_run_id: str | None) -> dict[int, LandingResult]:
-    from orchestration.lib.landing.load import _TRANSIENT_DUCKDB_ERRORS, landing_params
+    from orchestration.lib.landing.load import landing_params
 
     workdir = Path(tempfile.mkdtemp(prefix="cc_small_files_"))
     group_id = "group-" + uuid.uuid4().hex
@@ -236,12 +236,11 @@ def _land_group(con, members: list[dict], *, register: Register, salt: str, now:
         if in_transaction:
             con.execute("rollback")
         raise
-    except duckdb.Error as exc:
+    except duckdb.Error:
         if in_transaction:
             con.execute("rollback")
-        if isinstance(exc, _TRANSIENT_DUCKDB_ERRORS):
-            raise
-        raise _Fallback from None  # file by file, so the error is the one file's
+        # file by file: land_file reports the error as the one file's, transient or a refusal
+        raise _Fallback from None
     except BaseException:
         if in_transaction:
             con.execute("rollback")
