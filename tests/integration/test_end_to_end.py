@@ -200,10 +200,10 @@ def test_demo_prints_summary_and_starts_fresh_each_time(tmp_path, capsys, monkey
 
 
 def _table_rows(out: str, header_column: str) -> list[list[str]]:
-    """The rows of the one fixed-width table of `out` whose header names header_column, split on runs
-    of two or more spaces (cells hold at most single spaces)."""
+    """The rows of the last fixed-width table of `out` whose header names header_column (the output may
+    hold several summaries), split on runs of two or more spaces (cells hold at most single spaces)."""
     lines = out.splitlines()
-    [start] = [i for i, line in enumerate(lines) if header_column in line and not line.startswith(" ")]
+    start = max(i for i, line in enumerate(lines) if header_column in line and not line.startswith(" "))
     rows = []
     for line in lines[start + 2:]:
         if not line.strip():
