@@ -169,6 +169,23 @@ def test_invalid_utf8_in_a_csv_data_record_quarantines_that_record(tmp_path, con
     assert row == 3 and "not UTF-8" in detail
 
 
+@pytest.mark.parametrize("crlf", [False, True])
+def test_a_csv_with_a_raw_cr_in_a_field_or_mixed_line_ends_lands(tmp_path, con, register, crlf):
+    header = b"event_id,workflow_id,run_id,event_type,event_ts,region,status\n"
+    row = b"e%d,fulfillment_v2,r1,run_started,2026-11-20T10:00:00Z,us-east-1,%s\n"
+    body = header + row % (1, b"ok") + row % (2, b"a\rb") + row % (3, b'"c\rd"')
+    if crlf:  # CRLF line ends, the last one LF only
+        body = header.replace(b"\n", b"\r\n") + (row % (1, b"ok")).replace(b"\n", b"\r\n") + row % (2, b"ok")
+    path = tmp_path / "cr.csv"
+    path.write_bytes(body)
+    result = land(con, path, register)
+    assert (result.rows_read, result.rows_quarantined) == (result.rows_loaded, 0) and result.rows_loaded >= 2
+    if not crlf:
+        assert con.execute("select status from raw.workflow_events order by event_id").fetchall() == [
+            ("ok",), ("a\rb",), ("c\rd",)]
+    assert con.execute("select max(source_row_number) from raw.workflow_events").fetchone()[0] == result.rows_read + 1
+
+
 def test_a_line_over_the_limit_is_quarantined_not_the_file(tmp_path, con, register):
     """The docs and the code agree: a line longer than 16 MiB is malformed_record; the rest lands."""
     path = write_lines(tmp_path / "long.jsonl", [event(1), "x" * (17 << 20), event(3)])

@@ -195,7 +195,7 @@ def land_file(  # noqa: C901 -- 27 branches; being split into one function per s
             with jsonl_source(path, carriage_return=scan.carriage_return) as source:
                 keys = _read_jsonl(con, path, source=source)
         elif fmt == "csv":
-            keys = _read_csv(con, path)
+            keys = _read_csv(con, path, carriage_return=scan.carriage_return)
         else:
             keys = _read_parquet(con, path)
         if FileState.of(path) != scan.state:

@@ -184,28 +184,44 @@ def _read_csv_header(path: Path) -> list[str]:
     return names
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str] | None:
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, *, carriage_return: bool = False) -> list[str] | None:
+    """Read a CSV file. DuckDB's reader refuses a whole file with a lone carriage return in an
+    unquoted field or with CRLF and LF line ends mixed; such a file (``carriage_return``: it holds a
+    CR) is read again from a copy made by ``jsonl_source`` (CRLF made LF, lone CRs marked, the marks
+    turned back into CRs in the values), so one odd record does not refuse the file."""
     if path.stat().st_size == 0:
         _create_empty_records(con)
         return None  # no header to check: an empty file lands with 0 rows, whatever its format
     names = _read_csv_header(path)
     columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in names) + "}"
-    _drop_rejects(con)
-    try:
-        con.execute(
-            f"""create temp table _cc_rows as
+    read = f"""create temp table _cc_rows as
             select * from read_csv(?, columns={columns}, header=true, delim=',', quote='"', escape='"',
                 auto_detect=false, store_rejects=true, rejects_table='_cc_rejects',
-                rejects_scan='_cc_rejects_scan', max_line_size={MAX_LINE_BYTES})""",
-            [str(path)],
-        )
+                rejects_scan='_cc_rejects_scan', max_line_size={MAX_LINE_BYTES})"""
+    restore = False
+    _drop_rejects(con)
+    try:
+        con.execute(read, [str(path)])
     except duckdb.Error as exc:
-        raise LandingError(path, f"cannot be read as CSV: {_first_line(exc)}") from None
+        if not carriage_return:
+            raise LandingError(path, _csv_problem(exc)) from None
+        _drop_rejects(con)
+        con.execute("drop table if exists _cc_rows")
+        with jsonl_source(path, carriage_return=True) as copy:
+            try:
+                con.execute(read, [str(copy)])
+            except duckdb.Error as again:
+                raise LandingError(path, _csv_problem(again)) from None
+        restore = True
     con.execute(f"create temp table _cc_numbered as {_line_numbers_sql('_cc_rows', 1)}")
     cols = ", ".join(quote_ident(n) for n in names)
+
+    def value(n: str) -> str:
+        return f"replace({quote_ident(n)}, {sql_literal(_CR_MARKER)}, chr(13))" if restore else quote_ident(n)
+
     con.execute(
         f"""create temp table _cc_records as
-        select _row, to_json(struct_pack({', '.join(f'{quote_ident(n)} := {quote_ident(n)}' for n in names)}))::varchar
+        select _row, to_json(struct_pack({', '.join(f'{quote_ident(n)} := {value(n)}' for n in names)}))::varchar
                    as _text,
                null::varchar as _problem
         from (select _row, {cols} from _cc_numbered)
@@ -220,6 +236,12 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str] | None:
         "from _cc_records"
     )
     return names
+
+
+def _csv_problem(exc: duckdb.Error) -> str:
+    if "state machine reached an invalid state" in str(exc):
+        return "cannot be read as CSV: its quoting or line structure is broken; is it a CSV text file?"
+    return f"cannot be read as CSV: {_first_line(exc)}"
 
 
 def _parquet_problem(exc: duckdb.Error) -> str:
