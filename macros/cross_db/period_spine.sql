@@ -3,12 +3,48 @@
     'month'), with all of the row's columns plus `period_column` (a date). start_column and
     end_column must be dates already aligned to the period (a day, an ISO Monday for weeks, the
     first of the month for months). This is how the aggregates keep days, weeks and months
-    without activity (zeros, not missing rows). -#}
+    without activity (zeros, not missing rows).
+    Bounded to the data present: a row's spine starts no earlier than the spine floor
+    (period_spine_start), so one absurd old event (dated 0001-01-01) cannot make a build generate
+    two thousand years of days. -#}
 {% macro period_spine(relation, start_column, end_column, period, period_column) -%}
     {%- if period not in ('day', 'week', 'month') -%}
         {{ exceptions.raise_compiler_error("period_spine: period must be 'day', 'week' or 'month', got " ~ period) }}
     {%- endif -%}
     {{ return(adapter.dispatch('period_spine', 'command_center')(relation, start_column, end_column, period, period_column)) }}
+{%- endmacro %}
+
+
+{#- The first period of a spine row (a date aligned to the period): its start_column, but not before
+    - the period of the latest end_column of the relation less var spine_retention_days days
+      (default 3660, ten years: more than the register's retention, telemetry.retention_days and
+      the regions' retention_days, after which landing expires events; raise it if the register
+      keeps more), nor
+    - the period of var earliest_event_date (an ISO date; unset by default).
+    Landing quarantines events outside these bounds too; this keeps the models safe on their own. -#}
+{% macro period_spine_start(relation, start_column, end_column, period) -%}
+    {%- set truncate = {'day': day_start, 'week': week_start, 'month': month_start}[period] -%}
+    {%- set retention_days = var('spine_retention_days', 3660) -%}
+    {%- if not modules.re.match('^\d{1,6}$', retention_days | string) -%}
+        {{ exceptions.raise_compiler_error("var spine_retention_days must be a whole number of days, got '" ~ retention_days ~ "'") }}
+    {%- endif -%}
+    {%- set earliest = var('earliest_event_date', none) -%}
+    {%- if earliest is not none and not modules.re.match('^\d{4}-\d{2}-\d{2}$', earliest | string) -%}
+        {{ exceptions.raise_compiler_error("var earliest_event_date must be an ISO date like '2025-01-01', got '" ~ earliest ~ "'") }}
+    {%- endif -%}
+    greatest(
+        {{ relation }}.{{ start_column }},
+        coalesce(
+            (
+                select {{ truncate(dbt.dateadd('day', -(retention_days | int), 'max(spine_bounds.' ~ end_column ~ ')')) }}
+                from {{ relation }} as spine_bounds
+            ),
+            {{ relation }}.{{ start_column }}
+        )
+        {%- if earliest is not none %},
+        {{ truncate("cast('" ~ earliest ~ "' as date)") }}
+        {%- endif %}
+    )
 {%- endmacro %}
 
 {% macro default__period_spine(relation, start_column, end_column, period, period_column) -%}
@@ -26,32 +62,33 @@
         cast(spine.period_start as date) as {{ period_column }}
     from {{ relation }}
     cross join lateral generate_series(
-        cast({{ relation }}.{{ start_column }} as timestamp),
+        cast({{ period_spine_start(relation, start_column, end_column, period) }} as timestamp),
         cast({{ relation }}.{{ end_column }} as timestamp),
         {{ step }}
     ) as spine(period_start)
 {%- endmacro %}
 
 {% macro snowflake__period_spine(relation, start_column, end_column, period, period_column) -%}
+    {%- set start = period_spine_start(relation, start_column, end_column, period) -%}
     {%- if period == 'month' %}
     select
         {{ relation }}.*,
-        cast(dateadd(month, spine.value::integer, {{ relation }}.{{ start_column }}) as date) as {{ period_column }}
+        cast(dateadd(month, spine.value::integer, {{ start }}) as date) as {{ period_column }}
     from {{ relation }},
         lateral flatten(input => array_generate_range(
             0,
-            datediff(month, {{ relation }}.{{ start_column }}, {{ relation }}.{{ end_column }}) + 1
+            datediff(month, {{ start }}, {{ relation }}.{{ end_column }}) + 1
         )) as spine
     {%- else -%}
     {%- set step_days = 7 if period == 'week' else 1 %}
     select
         {{ relation }}.*,
-        cast(dateadd(day, spine.value::integer * {{ step_days }}, {{ relation }}.{{ start_column }}) as date) as {{ period_column }}
+        cast(dateadd(day, spine.value::integer * {{ step_days }}, {{ start }}) as date) as {{ period_column }}
     from {{ relation }},
         lateral flatten(input => array_generate_range(
             0,
             {#- an integer bound (floor of a division is a float on some engines) -#}
-            cast(floor(datediff(day, {{ relation }}.{{ start_column }}, {{ relation }}.{{ end_column }}) / {{ step_days }}) as integer) + 1
+            cast(floor(datediff(day, {{ start }}, {{ relation }}.{{ end_column }}) / {{ step_days }}) as integer) + 1
         )) as spine
     {%- endif -%}
 {%- endmacro %}
