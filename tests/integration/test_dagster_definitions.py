@@ -433,6 +433,13 @@ def test_daily_land_and_build_materializes_the_marts(command_center_env, monkeyp
     assert runs > 0
     (loaded,) = query(settings, "select count(*) from raw.workflow_events")[0]
     assert loaded > runs
+    # the successful dbt step published the marts for BI readers (orchestration/lib/publish.py)
+    published = settings.published_duckdb_path
+    with duckdb.connect(str(published), read_only=True) as pub:
+        assert pub.execute(
+            "select row_count from publication.published_marts where table_name = 'fct_workflow_runs'"
+        ).fetchall() == [(runs,)]
+    published_sha = hashlib.sha256(published.read_bytes()).hexdigest()
 
     # --- an injected defect: a second run_started for a run that already has one -------------------
     (run_id, ts) = query(
@@ -461,6 +468,7 @@ def test_daily_land_and_build_materializes_the_marts(command_center_env, monkeyp
     }
     assert RAW in rebuilt and not set(MARTS) & rebuilt
     assert query(settings, "select count(*) from marts.fct_workflow_runs") == [(runs,)]  # the last good build
+    assert hashlib.sha256(published.read_bytes()).hexdigest() == published_sha  # a failed build publishes nothing
 
 
 # --------------------------------------------------------------------------------------------------
