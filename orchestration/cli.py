@@ -38,6 +38,19 @@ def land_register_step(settings: Settings, con) -> None:
     land_register(con, register, source_path=str(settings.register_path), sha256=register_sha256(settings.register_path))
 
 
+def _check_salt(settings: Settings, register) -> None:
+    """Every landing: warn on stderr when the development redaction salt is used, or refuse when the
+    register requires a secret one (data_controls.redaction.require_secret_salt)."""
+    from orchestration.lib.landing.redaction import RedactionSaltError, check_redaction_salt
+
+    try:
+        warning = check_redaction_salt(register, settings.redaction_salt, settings.dbt_target)
+    except RedactionSaltError as exc:
+        raise CliError(str(exc)) from None
+    if warning:
+        print(warning, file=sys.stderr)
+
+
 def ingest_paths(
     settings: Settings,
     paths: list[Path],
@@ -81,6 +94,7 @@ def ingest_paths(
             out(message)
 
     register = _load_register(settings)
+    _check_salt(settings, register)
     if uses_snowflake(settings.dbt_target):
         # the dbt target is snowflake: the same validation (land_file), shipped to Snowflake
         from orchestration.lib.register import register_sha256

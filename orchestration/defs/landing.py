@@ -125,6 +125,24 @@ def _land_on_snowflake(context, warehouse: WarehouseResource, landing: LandingRe
     return batch, totals, check_results
 
 
+def _check_redaction_salt(context, warehouse: WarehouseResource, landing: LandingResource, register) -> str | None:
+    """The salt policy (orchestration.lib.landing.redaction.check_redaction_salt): a warning in the
+    log (and the run's metadata) when the development salt is used; a failure, before anything lands,
+    when the register requires a secret salt."""
+    from orchestration.lib.landing.redaction import RedactionSaltError, check_redaction_salt
+    from orchestration.settings import get_settings
+
+    try:
+        warning = check_redaction_salt(
+            register, landing.redaction_salt, warehouse.dbt_target or get_settings().dbt_target
+        )
+    except RedactionSaltError as exc:
+        raise dg.Failure(description=f"nothing landed: {exc}") from None
+    if warning:
+        context.log.warning(warning)
+    return warning
+
+
 @dg.asset(
     key=RAW_WORKFLOW_EVENTS_KEY,
     group_name="landing",
@@ -152,6 +170,7 @@ def raw_workflow_events(
     ledger) either way.
     """
     register = load_register_or_fail(landing.register_file)
+    salt_warning = _check_redaction_salt(context, warehouse, landing, register)
     folder = landing.folder
     if not folder.is_dir():
         context.log.warning(f"landing folder {folder} does not exist; nothing to land")
@@ -175,6 +194,9 @@ def raw_workflow_events(
                 con, RAW_WORKFLOW_EVENTS_KEY, [(r.load_id, r.loaded_at) for r in batch.landed]
             ) if not batch.refused else []
         metadata = landing_metadata(batch, folder, totals, warehouse.path)
+    metadata["redaction_salt"] = (
+        "development default (COMMAND_CENTER_REDACTION_SALT unset)" if salt_warning else "secret (COMMAND_CENTER_REDACTION_SALT)"
+    )
     for file, hints in landing_hints(batch, folder).items():
         for hint in hints:
             context.log.warning(f"hint: {printable(file)}: {hint}")

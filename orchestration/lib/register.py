@@ -131,19 +131,54 @@ class Residency(_Strict):
     eu_only_processing: bool = False
 
 
+#: Contract columns a register may list as redacted fields: landing stores them hashed in
+#: raw.workflow_events (docs/event-contract.md, Redaction). Every other contract field is an identifier,
+#: time, type or measure the marts join or compute on, so the register refuses it.
+REDACTABLE_CONTRACT_COLUMNS: tuple[str, ...] = ("actor", "owner")
+#: The minimal log's own names of contract fields (case_id -> run_id, event_name -> stage, timestamp -> event_ts).
+_MINIMAL_LOG_KEYS: tuple[str, ...] = ("case_id", "event_name", "timestamp")
+
+
+def redactable_contract_columns(fields: list[str]) -> list[str]:
+    """The contract columns among the register's redacted fields (compared case-insensitively)."""
+    lowered = {f.lower() for f in fields}
+    return [c for c in REDACTABLE_CONTRACT_COLUMNS if c in lowered]
+
+
 class Redaction(_Strict):
     fields: list[str] = Field(default_factory=list)
     strategy: Literal["hash_salt_v2"] = "hash_salt_v2"
+    #: What raw.quarantine keeps of a record that could not be parsed (so cannot be redacted field by
+    #: field): a salted hash and a short prefix cut at the first redacted key name (default), only the
+    #: hash, or the full text (only when the register says so explicitly).
+    malformed_records: Literal["hash_and_prefix", "hash_only", "full_text"] = "hash_and_prefix"
+    #: Refuse to land with the development salt (COMMAND_CENTER_REDACTION_SALT unset). Unset: required
+    #: on the snowflake target, not on DuckDB (where landing warns instead).
+    require_secret_salt: bool | None = None
 
     @field_validator("fields")
     @classmethod
     def _field_names(cls, v: list[str]) -> list[str]:
+        from orchestration.lib.contract import TELEMETRY_FIELDS
+
+        protected = {*TELEMETRY_FIELDS, *_MINIMAL_LOG_KEYS} - set(REDACTABLE_CONTRACT_COLUMNS)
         for name in v:
             if not IDENTIFIER.match(name):
                 raise ValueError(f"field name {name!r} must be an identifier (letters, digits, '_')")
-        if len(set(v)) != len(v):
-            raise ValueError("must not list a field twice")
+            if name.lower() in protected:
+                raise ValueError(
+                    f"field {name!r} cannot be redacted: it is a contract field the warehouse keys, orders or "
+                    "computes on (of the contract fields only " + " and ".join(REDACTABLE_CONTRACT_COLUMNS)
+                    + " can be redacted; they are stored hashed)"
+                )
+        if len({n.lower() for n in v}) != len(v):
+            raise ValueError("must not list a field twice (names are compared case-insensitively)")
         return v
+
+    def requires_secret_salt(self, dbt_target: str) -> bool:
+        if self.require_secret_salt is not None:
+            return self.require_secret_salt
+        return dbt_target.strip().lower() == "snowflake"
 
 
 class DataControls(_Strict):

@@ -75,19 +75,55 @@ def _fold_sql(json_text: str, fields: list[str], level: int) -> str:
         {state("''", '0')}).o)"""
 
 
+def _pair_regex(fields: list[str]) -> str:
+    """A redacted key (its exact name, any case) and its scalar value, as written in JSON text.
+
+    In valid JSON such a match can only start at a real key: inside a string its quotes would be
+    escaped (a key whose own text ends in an escaped quote and a redacted name, '"x\\"customer_email"',
+    is over-redacted, which is safe). Values that are objects or arrays, keys written with escapes and
+    JSON text inside strings are left to the full walk (see _needs_full_walk_regex)."""
+    names = "|".join(f.lower() for f in fields)
+    return r'"(?i:' + names + r')"\s*:\s*("(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*|true|false)'
+
+
+def _needs_full_walk_regex(fields: list[str]) -> str:
+    """Text the direct replacement cannot handle: a \\u escape anywhere (a key may be spelled with
+    one), an escaped quote before a redacted name (JSON text inside a string), or an object or array
+    as the value of a redacted key."""
+    names = "|".join(f.lower() for f in fields)
+    return r'(?i)\\u|\\"(?:' + names + r')|"(?:' + names + r')"\s*:\s*[\[{]'
+
+
+def _direct_sql(text: str, fields: list[str]) -> str:
+    """Replace each redacted key's scalar value by its salted hash, in place (the text is otherwise
+    unchanged): the longest matches first, so '"k":12' cannot cut into '"k":123'."""
+    value = "json_extract_string(regexp_extract(p.m, ':\\s*(.*)$', 1), '$')"
+    hashed = f"regexp_replace(p.m, ':\\s*(.*)$', '') || ':' || {_hashed_literal(value)}"
+    pairs = f"regexp_extract_all({text}, {sql_literal(_pair_regex(fields))})"
+    return (
+        f"list_reduce(list_sort(list_transform({pairs}, lambda m: {{'n': -length(m), 'm': m}})), "
+        f"lambda acc, p: replace(acc, p.m, {hashed}), {text})"
+    )
+
+
 def redacted_json_sql(expr: str, fields: list[str]) -> str:
     """``expr`` (valid JSON text, or null) with every redacted field hashed, as VARCHAR.
 
-    Rows that mention no redacted key name and no ``\\u`` escape are returned unchanged (a regex
-    pre-filter); the others are rewritten minified, redacted values replaced by salted hashes
-    (a JSON null stays null)."""
+    Three speeds: text that mentions no redacted key name (case-insensitively) and no \\u escape is
+    returned unchanged; text where every redacted key holds a scalar is changed in place (each value
+    replaced by its salted hash); anything else (nested containers under a redacted key, escapes,
+    JSON text inside strings) takes the full token walk and is returned minified. A JSON null stays
+    null."""
     if not fields:
         return f"({expr})::varchar"
+    text = f"({expr})::varchar"
     prefilter = sql_literal(_names_regex(fields) + "|" + chr(92) * 2 + "u")
     return (
-        f"(case when ({expr}) is null then null "
-        f"when regexp_matches(({expr})::varchar, {prefilter}) then {_fold_sql(f'({expr})::varchar', fields, 0)} "
-        f"else ({expr})::varchar end)"
+        f"(case when {text} is null then null "
+        f"when not regexp_matches({text}, {prefilter}) then {text} "
+        f"when regexp_matches({text}, {sql_literal(_needs_full_walk_regex(fields))}) "
+        f"then {_fold_sql(text, fields, 0)} "
+        f"else {_direct_sql(text, fields)} end)"
     )
 
 
