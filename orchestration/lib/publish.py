@@ -256,3 +256,16 @@ def connect_published(settings: Settings) -> duckdb.DuckDBPyConnection:
             f"no published marts yet at {path}; run `command-center build` (or `make demo`) to build and publish them"
         )
     return connect(path, read_only=True, setting=PUBLISHED_DUCKDB_ENV)
+
+
+def published_status(settings: Settings) -> str:
+    """One line for `command-center status`: where BI reads the marts, and as of when."""
+    path = settings.published_duckdb_path or published_path_for(settings.duckdb_path)
+    if not path.exists():
+        return f"published marts: none yet at {path} (the next successful `command-center build` publishes them)"
+    con = connect(path, read_only=True, setting=PUBLISHED_DUCKDB_ENV)
+    try:
+        marts, at = con.execute(f"select count(*), max(published_at) from {PUBLICATION_TABLE}").fetchone()
+    finally:
+        con.close()
+    return f"published marts (what BI reads, read-only): {path}, {marts} marts, published {at:%Y-%m-%d %H:%M:%S} UTC"

@@ -201,3 +201,17 @@ def test_demo_summary_reads_the_published_file(built, capsys):
     assert child.returncode == 0, child.stderr
     assert "Last full ISO week" in child.stdout
     assert demo_summary(settings) == child.stdout.rstrip("\n")
+
+
+def test_status_names_the_published_copy_even_while_the_warehouse_is_busy(built):
+    settings = built["settings"]
+    holder = connect(settings.duckdb_path)  # a writer holds the warehouse
+    try:
+        proc = subprocess.run([str(Path(sys.executable).parent / "command-center"), "status"],
+                              env={**os.environ, **built["env"]}, capture_output=True, text=True, timeout=120,
+                              check=False)
+    finally:
+        holder.close()
+    assert proc.returncode == 0, proc.stderr
+    assert "warehouse busy:" in proc.stdout
+    assert f"published marts (what BI reads, read-only): {settings.published_duckdb_path}" in proc.stdout
