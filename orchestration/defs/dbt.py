@@ -30,6 +30,10 @@ exactly that week with the model's tests as checks, then (after dbt has exited a
 DuckDB write lock) reads the week back read-only and attaches a markdown summary to the
 materialization when the model's meta also says ``summary: slo_weekly``
 (orchestration/lib/slo_summary.py). Neither selector nor summary names a model.
+
+Publishing. After dbt exits successfully, both dbt assets copy the marts to the read-only published
+DuckDB file BI tools read (`publish_for_readers`, orchestration/lib/publish.py); a failed dbt step
+publishes nothing, so readers keep the last good copy. Nothing is published on the Snowflake target.
 """
 
 import json
