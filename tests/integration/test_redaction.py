@@ -260,3 +260,69 @@ def test_development_salt_warns_on_duckdb_and_is_refused_on_snowflake():
         check_redaction_salt(strict, DEV_REDACTION_SALT, "duckdb")
     lax = _register(require_secret_salt=False)
     assert check_redaction_salt(lax, DEV_REDACTION_SALT, "snowflake") == DEV_SALT_WARNING
+
+
+def _one_event_file(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "one.jsonl"
+    path.write_text(json.dumps({k: v for k, v in _row("s1", quarantined=False).items() if v is not None}) + "\n")
+    return path
+
+
+def test_cli_ingest_warns_about_the_development_salt_or_refuses(command_center_env, monkeypatch, capsys, tmp_path):
+    from orchestration.cli import main
+
+    path = _one_event_file(tmp_path / "in")
+    monkeypatch.delenv("COMMAND_CENTER_REDACTION_SALT", raising=False)
+    assert main(["ingest", str(path)]) == 0
+    assert "warning: landing with the development redaction salt" in capsys.readouterr().err
+    monkeypatch.setenv("COMMAND_CENTER_REDACTION_SALT", "a-real-secret")
+    assert main(["ingest", str(path)]) == 0
+    assert "development redaction salt" not in capsys.readouterr().err
+    # the snowflake target requires a secret salt unless the register says otherwise
+    monkeypatch.delenv("COMMAND_CENTER_REDACTION_SALT")
+    monkeypatch.setenv("COMMAND_CENTER_DBT_TARGET", "snowflake")
+    assert main(["ingest", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "error: COMMAND_CENTER_REDACTION_SALT is not set" in err and "Traceback" not in err
+
+
+def test_dagster_landing_warns_about_the_development_salt_or_refuses(command_center_env, monkeypatch, tmp_path):
+    import dagster as dg
+
+    from orchestration.defs.landing import raw_workflow_events
+    from orchestration.defs.register import governance_register
+    from orchestration.defs.resources import LandingResource, WarehouseResource
+
+    settings = command_center_env
+    _one_event_file(settings.landing_dir)
+    monkeypatch.delenv("COMMAND_CENTER_REDACTION_SALT", raising=False)
+
+    instance = dg.DagsterInstance.ephemeral()
+
+    def materialize(register_path: Path):
+        return dg.materialize(
+            [governance_register, raw_workflow_events],
+            resources={
+                "warehouse": WarehouseResource(duckdb_path=str(settings.duckdb_path)),
+                "landing": LandingResource(landing_dir=str(settings.landing_dir), register_path=str(register_path)),
+            },
+            instance=instance,
+            raise_on_error=False,
+        )
+
+    strict = tmp_path / "strict.yml"
+    strict.write_text(yaml.safe_dump(_register_data(require_secret_salt=True)), encoding="utf-8")
+    refused = materialize(strict)
+    assert not refused.success
+    failure = next(e for e in refused.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "COMMAND_CENTER_REDACTION_SALT is not set" in str(failure.event_specific_data.error)
+
+    result = materialize(settings.register_path)
+    assert result.success
+    [mat] = result.asset_materializations_for_node("raw_workflow_events")
+    assert mat.metadata["redaction_salt"].value.startswith("development default")
+    assert any(
+        "development redaction salt" in (entry.user_message or "") and entry.level >= 30
+        for entry in instance.all_logs(result.run_id)
+    )
