@@ -215,3 +215,31 @@ def test_status_names_the_published_copy_even_while_the_warehouse_is_busy(built)
     assert proc.returncode == 0, proc.stderr
     assert "warehouse busy:" in proc.stdout
     assert f"published marts (what BI reads, read-only): {settings.published_duckdb_path}" in proc.stdout
+
+
+def test_a_snowflake_build_names_snowflake_not_the_duckdb_file(built, tmp_path, monkeypatch, capsys):
+    """cmd_build on the snowflake target (dbt and the Snowflake sink stubbed): it reports the Snowflake
+    database, not the DuckDB path, and publishes nothing."""
+    from contextlib import contextmanager
+
+    import orchestration.lib.dbt as dbt_module
+    import orchestration.lib.snowflake_landing as snowflake_landing
+
+    class Sink:
+        def land_register(self, *args, **kwargs):
+            pass
+
+    @contextmanager
+    def fake_sink():
+        yield Sink()
+
+    monkeypatch.setattr(snowflake_landing, "open_snowflake_landing", fake_sink)
+    monkeypatch.setattr(dbt_module, "run_dbt", lambda settings, command: None)
+    monkeypatch.setenv("COMMAND_CENTER_DBT_TARGET", "snowflake")
+    monkeypatch.setenv("SNOWFLAKE_DATABASE", "CC_TEST")
+    monkeypatch.setenv("COMMAND_CENTER_PUBLISHED_DUCKDB", str(tmp_path / "never.duckdb"))
+    assert main(["build"]) == 0
+    out = capsys.readouterr().out
+    assert "dbt build succeeded against snowflake (database CC_TEST)" in out
+    assert str(built["settings"].duckdb_path) not in out and "published" not in out
+    assert not (tmp_path / "never.duckdb").exists()
