@@ -1,21 +1,11 @@
 {#- Calendar truncation of a timestamp to a date. Timestamps are UTC without offset
-    (timestamp / TIMESTAMP_NTZ), so the result is the UTC calendar day, ISO week or month. -#}
+    (timestamp / TIMESTAMP_NTZ), so the result is the UTC calendar day, ISO week or month.
+    day_start and month_start are dbt-core's date_trunc cast to a date; week_start is our own,
+    because date_trunc('week') follows Snowflake's WEEK_START session parameter. -#}
 
 {#- The UTC calendar day of a timestamp, as a date. -#}
 {% macro day_start(timestamp_expression) -%}
-    {{ return(adapter.dispatch('day_start', 'command_center')(timestamp_expression)) }}
-{%- endmacro %}
-
-{% macro default__day_start(timestamp_expression) -%}
-    cast({{ timestamp_expression }} as date)
-{%- endmacro %}
-
-{% macro duckdb__day_start(timestamp_expression) -%}
-    cast(date_trunc('day', {{ timestamp_expression }}) as date)
-{%- endmacro %}
-
-{% macro snowflake__day_start(timestamp_expression) -%}
-    to_date({{ timestamp_expression }})
+    cast({{ dbt.date_trunc('day', timestamp_expression) }} as date)
 {%- endmacro %}
 
 
@@ -43,17 +33,5 @@
 
 {#- The first day of the calendar month of a timestamp or date, as a date. -#}
 {% macro month_start(timestamp_expression) -%}
-    {{ return(adapter.dispatch('month_start', 'command_center')(timestamp_expression)) }}
-{%- endmacro %}
-
-{% macro default__month_start(timestamp_expression) -%}
-    cast(date_trunc('month', {{ timestamp_expression }}) as date)
-{%- endmacro %}
-
-{% macro duckdb__month_start(timestamp_expression) -%}
-    cast(date_trunc('month', {{ timestamp_expression }}) as date)
-{%- endmacro %}
-
-{% macro snowflake__month_start(timestamp_expression) -%}
-    to_date(date_trunc('month', {{ timestamp_expression }}))
+    cast({{ dbt.date_trunc('month', timestamp_expression) }} as date)
 {%- endmacro %}

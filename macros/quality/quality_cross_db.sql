@@ -22,19 +22,7 @@
 {%- endmacro %}
 
 
-{#- A date plus a whole number of days (negative: earlier), as a date. -#}
+{#- A date plus a whole number of days (negative: earlier), as a date: dbt-core's dateadd. -#}
 {% macro add_days(date_expression, days) -%}
-    {{ return(adapter.dispatch('add_days', 'command_center')(date_expression, days)) }}
-{%- endmacro %}
-
-{% macro default__add_days(date_expression, days) -%}
-    cast(dateadd(day, {{ days }}, {{ date_expression }}) as date)
-{%- endmacro %}
-
-{% macro duckdb__add_days(date_expression, days) -%}
-    cast(cast({{ date_expression }} as date) + cast({{ days }} as integer) as date)
-{%- endmacro %}
-
-{% macro snowflake__add_days(date_expression, days) -%}
-    cast(dateadd(day, {{ days }}, {{ date_expression }}) as date)
+    cast({{ dbt.dateadd('day', days, 'cast(' ~ date_expression ~ ' as date)') }} as date)
 {%- endmacro %}

@@ -80,6 +80,15 @@ checks as (
     select 'seconds_between: negative when end precedes start',
         {{ seconds_between("cast('2026-11-23 00:00:00.5' as timestamp)", "cast('2026-11-22 23:59:59' as timestamp)") }} = -1.5
     union all
+    select 'seconds_between: a month apart (microseconds past 32 bits)',
+        {{ seconds_between("cast('2026-11-01 00:00:00' as timestamp)", "cast('2026-12-01 00:00:00' as timestamp)") }} = 2592000.0
+    union all
+    select 'add_days: back across a month end, as a date',
+        {{ add_days("cast('2026-03-01' as date)", -1) }} = cast('2026-02-28' as date)
+    union all
+    select 'add_days: of a timestamp, as a date',
+        {{ add_days("cast('2026-11-22 23:00:00' as timestamp)", 7) }} = cast('2026-11-29' as date)
+    union all
     select 'surrogate_key: md5 of the values joined with |',
         {{ surrogate_key(["'fulfillment_v2'", "'r_on_slo'"]) }} = 'b586388afb550546471f00045306c472'
     union all

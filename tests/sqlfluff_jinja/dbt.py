@@ -4,6 +4,10 @@ from __future__ import annotations
 from ._placeholder import placeholder
 
 
+def type_string() -> str:
+    return "varchar"
+
+
 def __getattr__(name: str):
     if name.startswith("__"):
         raise AttributeError(name)
