@@ -219,6 +219,29 @@ def test_malformed_record_policies(tmp_path, con):
     assert kept["full_text"] == line
 
 
+def test_huge_records_are_redacted_in_bounded_time(tmp_path, con, register):
+    """Many redacted scalars are replaced in one linear pass; a text too long for the full walk (an
+    object under a redacted key, here) is hashed whole instead of stalling the landing."""
+    import time
+
+    many = {"l": [{"customer_email": f"many-{i}@example.com"} for i in range(20_000)]}
+    nested = {"l": [{"customer_email": {"x": f"nested-{i}@example.com"}} for i in range(2_000)]}
+    path = tmp_path / "huge.jsonl"
+    path.write_text(
+        json.dumps(_row("many", quarantined=False, attributes=many)) + "\n"
+        + json.dumps(_row("nested", quarantined=False, attributes=nested)) + "\n",
+        encoding="utf-8",
+    )
+    started = time.perf_counter()
+    assert land_file(con, path, register=register, salt=SALT, now=NOW).rows_loaded == 2
+    assert time.perf_counter() - started < 60
+    text = _all_text(con)
+    assert "@example.com" not in text
+    stored = dict(con.execute("select event_id, attributes::varchar from raw.workflow_events").fetchall())
+    assert json.loads(stored["e-many"])["l"][19_999]["customer_email"].startswith("sha256:")
+    assert list(json.loads(stored["e-nested"])) == ["redacted"]
+
+
 # ------------------------------------------------------------------------------------------------
 # register rules
 # ------------------------------------------------------------------------------------------------

@@ -96,34 +96,52 @@ def _needs_full_walk_regex(fields: list[str]) -> str:
 
 def _direct_sql(text: str, fields: list[str]) -> str:
     """Replace each redacted key's scalar value by its salted hash, in place (the text is otherwise
-    unchanged): the longest matches first, so '"k":12' cannot cut into '"k":123'."""
-    value = "json_extract_string(regexp_extract(p.m, ':\\s*(.*)$', 1), '$')"
-    hashed = f"regexp_replace(p.m, ':\\s*(.*)$', '') || ':' || {_hashed_literal(value)}"
-    pairs = f"regexp_extract_all({text}, {sql_literal(_pair_regex(fields))})"
+    unchanged). Linear in the text: the pieces between matches, zipped with the matches."""
+    pair = sql_literal(_pair_regex(fields))
+    value = "json_extract_string(regexp_extract(z[2], ':\\s*(.*)$', 1), '$')"
+    hashed = f"regexp_replace(z[2], ':\\s*(.*)$', '') || ':' || {_hashed_literal(value)}"
     return (
-        f"list_reduce(list_sort(list_transform({pairs}, lambda m: {{'n': -length(m), 'm': m}})), "
-        f"lambda acc, p: replace(acc, p.m, {hashed}), {text})"
+        f"array_to_string(list_transform(list_zip(regexp_split_to_array({text}, {pair}), "
+        f"regexp_extract_all({text}, {pair})), lambda z: z[1] || coalesce({hashed}, '')), '')"
     )
+
+
+#: Above this many characters, text that needs the full token walk (whose cost grows with the square
+#: of its length) is replaced whole by {"redacted": "sha256:..."}: one hostile row cannot stall a landing.
+FULL_WALK_MAX_CHARS = 16_384
 
 
 def redacted_json_sql(expr: str, fields: list[str]) -> str:
     """``expr`` (valid JSON text, or null) with every redacted field hashed, as VARCHAR.
 
-    Three speeds: text that mentions no redacted key name (case-insensitively) and no \\u escape is
-    returned unchanged; text where every redacted key holds a scalar is changed in place (each value
-    replaced by its salted hash); anything else (nested containers under a redacted key, escapes,
-    JSON text inside strings) takes the full token walk and is returned minified. A JSON null stays
+    Text that mentions no redacted key name (case-insensitively) and no \\u escape is returned
+    unchanged (the pre-filter: most rows stop here). Text with escapes is decoded first (``json()``,
+    minified): if that shows no redacted key either, the original text is kept. Then, when every
+    redacted key holds a scalar, each such value is replaced by its salted hash in place (linear);
+    otherwise (an object or array under a redacted key, JSON text inside a string) the full token walk
+    rewrites it minified, or, above FULL_WALK_MAX_CHARS, the whole text is hashed. A JSON null stays
     null."""
     if not fields:
         return f"({expr})::varchar"
     text = f"({expr})::varchar"
-    prefilter = sql_literal(_names_regex(fields) + "|" + chr(92) * 2 + "u")
+    escapes = sql_literal(_names_regex(fields) + "|" + chr(92) * 2 + "u")
+    full_walk = sql_literal(_needs_full_walk_regex(fields))
+    canonical = f"json({text})::varchar"
+
+    def scalar_or_walk(t: str) -> str:
+        return (
+            f"case when not regexp_matches({t}, {full_walk}) then {_direct_sql(t, fields)} "
+            f"when length({t}) <= {FULL_WALK_MAX_CHARS} then {_fold_sql(t, fields, 0)} "
+            f"else '{{\"redacted\":' || {_hashed_literal(t)} || '}}' end"
+        )
+
     return (
         f"(case when {text} is null then null "
-        f"when not regexp_matches({text}, {prefilter}) then {text} "
-        f"when regexp_matches({text}, {sql_literal(_needs_full_walk_regex(fields))}) "
-        f"then {_fold_sql(text, fields, 0)} "
-        f"else {_direct_sql(text, fields)} end)"
+        f"when not regexp_matches({text}, {escapes}) then {text} "
+        f"when strpos({text}, '\\u') = 0 then ({scalar_or_walk(text)}) "
+        # escapes: decide on the decoded text (keys spelled with \u escapes are plain there)
+        f"when not regexp_matches({canonical}, {escapes}) then {text} "
+        f"else ({scalar_or_walk(canonical)}) end)"
     )
 
 
