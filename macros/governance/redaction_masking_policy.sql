@@ -1,8 +1,10 @@
 {#- Optional, Snowflake only (masking policies need Enterprise edition): a second line of defence for
     the register's redacted fields (data_controls.redaction.fields, landed as
-    governance.redaction_fields). Landing already replaces them by salted hashes; this masking policy
-    also removes them from raw.workflow_events.attributes for every role not listed in
-    `unmasked_roles` (default: the role that runs dbt), so even the hashes stay with the engineers.
+    governance.redaction_fields). Landing already replaces them by salted hashes wherever they occur
+    (any depth, any key case, JSON text inside strings; actor and owner columns too: see
+    docs/event-contract.md, Redaction); this masking policy also removes the listed top-level keys
+    from raw.workflow_events.attributes for every role not listed in `unmasked_roles` (default: the
+    role that runs dbt), so even those hashes stay with the engineers.
 
     Run on demand: `dbt run-operation apply_redaction_masking_policy --args '{dry_run: false}'`.
     Default dry_run: true (log the statements only). A no-op elsewhere. -#}
