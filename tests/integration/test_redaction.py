@@ -219,6 +219,20 @@ def test_malformed_record_policies(tmp_path, con):
     assert kept["full_text"] == line
 
 
+def test_minimal_logs_keep_no_redacted_value(tmp_path, con, register):
+    """A minimal event log: the actor column and any other column (which lands in attributes)."""
+    path = tmp_path / "cases.csv"
+    path.write_text(
+        "case_id,event_name,timestamp,actor,Customer_Email\n"
+        "C1,received,2026-11-20T08:00:00Z,min-actor-loaded@example.com,min-email-loaded@example.com\n"
+        "C1,shipped,not-a-time,min-actor-quarantined@example.com,min-email-quarantined@example.com\n",
+        encoding="utf-8",
+    )
+    result = land_file(con, path, register=register, salt=SALT, now=NOW, log_format="minimal", workflow="fulfillment_v2")
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    assert "min-" not in _all_text(con)
+
+
 def test_huge_records_are_redacted_in_bounded_time(tmp_path, con, register):
     """Many redacted scalars are replaced in one linear pass; a text too long for the full walk (an
     object under a redacted key, here) is hashed whole instead of stalling the landing."""
