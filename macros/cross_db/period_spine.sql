@@ -15,14 +15,15 @@
 {%- endmacro %}
 
 
-{#- The first period of a spine row (a date aligned to the period): its start_column, but not before
-    - the period of the latest end_column of the relation less var spine_retention_days days
-      (default 3660, ten years: more than the register's retention, telemetry.retention_days and
-      the regions' retention_days, after which landing expires events; raise it if the register
-      keeps more), nor
-    - the period of var earliest_event_date (an ISO date; unset by default).
-    Landing quarantines events outside these bounds too; this keeps the models safe on their own. -#}
-{% macro period_spine_start(relation, start_column, end_column, period) -%}
+{#- The spine floor of a relation, a one-row derived table `spine_floor` (column floor_period, a
+    date aligned to the period) to cross join beside the relation: the period of the relation's
+    latest end_column less var spine_retention_days days (default 3660, ten years: more than the
+    register's retention - telemetry.retention_days and the regions' retention_days - past which
+    landing expires events; raise it if the register keeps more), and not before the period of var
+    earliest_event_date (an ISO date; unset by default). A join rather than a scalar subquery in the
+    series bounds: Snowflake's flatten takes no subquery there. Landing quarantines events outside
+    these bounds too; this keeps the models safe on their own. -#}
+{% macro period_spine_floor(relation, end_column, period) -%}
     {%- set truncate = {'day': day_start, 'week': week_start, 'month': month_start}[period] -%}
     {%- set retention_days = var('spine_retention_days', 3660) -%}
     {%- if not modules.re.match('^\d{1,6}$', retention_days | string) -%}
@@ -32,19 +33,23 @@
     {%- if earliest is not none and not modules.re.match('^\d{4}-\d{2}-\d{2}$', earliest | string) -%}
         {{ exceptions.raise_compiler_error("var earliest_event_date must be an ISO date like '2025-01-01', got '" ~ earliest ~ "'") }}
     {%- endif -%}
-    greatest(
-        {{ relation }}.{{ start_column }},
-        coalesce(
-            (
-                select {{ truncate(dbt.dateadd('day', -(retention_days | int), 'max(spine_bounds.' ~ end_column ~ ')')) }}
-                from {{ relation }} as spine_bounds
-            ),
-            {{ relation }}.{{ start_column }}
-        )
-        {%- if earliest is not none %},
-        {{ truncate("cast('" ~ earliest ~ "' as date)") }}
-        {%- endif %}
-    )
+    (
+        select
+            {%- if earliest is not none %}
+            greatest(
+                {{ truncate(dbt.dateadd('day', -(retention_days | int), 'max(spine_bounds.' ~ end_column ~ ')')) }},
+                {{ truncate("cast('" ~ earliest ~ "' as date)") }}
+            ) as floor_period
+            {%- else %}
+            {{ truncate(dbt.dateadd('day', -(retention_days | int), 'max(spine_bounds.' ~ end_column ~ ')')) }} as floor_period
+            {%- endif %}
+        from {{ relation }} as spine_bounds
+    ) as spine_floor
+{%- endmacro %}
+
+{#- The first period of a spine row: its start_column, but not before the spine floor. -#}
+{% macro period_spine_start(relation, start_column) -%}
+    greatest({{ relation }}.{{ start_column }}, coalesce(spine_floor.floor_period, {{ relation }}.{{ start_column }}))
 {%- endmacro %}
 
 {% macro default__period_spine(relation, start_column, end_column, period, period_column) -%}
@@ -61,20 +66,22 @@
         {{ relation }}.*,
         cast(spine.period_start as date) as {{ period_column }}
     from {{ relation }}
+    cross join {{ period_spine_floor(relation, end_column, period) }}
     cross join lateral generate_series(
-        cast({{ period_spine_start(relation, start_column, end_column, period) }} as timestamp),
+        cast({{ period_spine_start(relation, start_column) }} as timestamp),
         cast({{ relation }}.{{ end_column }} as timestamp),
         {{ step }}
     ) as spine(period_start)
 {%- endmacro %}
 
 {% macro snowflake__period_spine(relation, start_column, end_column, period, period_column) -%}
-    {%- set start = period_spine_start(relation, start_column, end_column, period) -%}
+    {%- set start = period_spine_start(relation, start_column) -%}
     {%- if period == 'month' %}
     select
         {{ relation }}.*,
         cast(dateadd(month, spine.value::integer, {{ start }}) as date) as {{ period_column }}
-    from {{ relation }},
+    from {{ relation }}
+    cross join {{ period_spine_floor(relation, end_column, period) }},
         lateral flatten(input => array_generate_range(
             0,
             datediff(month, {{ start }}, {{ relation }}.{{ end_column }}) + 1
@@ -84,7 +91,8 @@
     select
         {{ relation }}.*,
         cast(dateadd(day, spine.value::integer * {{ step_days }}, {{ start }}) as date) as {{ period_column }}
-    from {{ relation }},
+    from {{ relation }}
+    cross join {{ period_spine_floor(relation, end_column, period) }},
         lateral flatten(input => array_generate_range(
             0,
             {#- an integer bound (floor of a division is a float on some engines) -#}
