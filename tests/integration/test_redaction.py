@@ -233,6 +233,30 @@ def test_minimal_logs_keep_no_redacted_value(tmp_path, con, register):
     assert "min-" not in _all_text(con)
 
 
+def test_minimal_event_id_does_not_encode_a_redacted_actor(tmp_path, register):
+    """The derived event_id of a minimal log hashes the event's identity without a salt; with actor
+    redacted, the identity holds the actor's salted hash, so the id cannot be matched against guesses."""
+    import hashlib
+
+    path = tmp_path / "cases.csv"
+    path.write_text("case_id,event_name,timestamp,actor\nC1,received,2026-11-20T08:00:00Z,ann@example.com\n",
+                    encoding="utf-8")
+
+    def derived(actor: str) -> str:
+        identity = "\x1f".join(["fulfillment_v2", "C1", "received", "2026-11-20T08:00:00.000000Z", actor])
+        return "mvl_" + hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+    ids = {}
+    for name, reg in (("clear", _register(fields=["customer_email"])), ("redacted", register)):
+        c = connect(tmp_path / f"{name}.duckdb")
+        land_file(c, path, register=reg, salt=SALT, now=NOW, log_format="minimal", workflow="fulfillment_v2")
+        ids[name] = c.execute("select event_id from raw.workflow_events").fetchone()[0]
+        c.close()
+    assert ids["clear"] == derived("ann@example.com")  # the guessable formula, when actor is not redacted
+    assert ids["redacted"] != derived("ann@example.com")
+    assert ids["redacted"].startswith("mvl_")
+
+
 def test_huge_records_are_redacted_in_bounded_time(tmp_path, con, register):
     """Many redacted scalars are replaced in one linear pass; a text too long for the full walk (an
     object under a redacted key, here) is hashed whole instead of stalling the landing."""

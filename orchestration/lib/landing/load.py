@@ -216,6 +216,7 @@ def land_file(  # noqa: C901 -- 27 branches; being split into one function per s
             projection, source, needed = _minimal_projection(
                 keys, workflow=workflow, region=region, column_map=column_map,
                 timestamp_format=timestamp_format, timezone=timezone,
+                redact_actor="actor" in {f.lower() for f in register.data_controls.redaction.fields},
             )
             if fmt != "jsonl" and keys:
                 absent = [c for c in needed if c not in keys]

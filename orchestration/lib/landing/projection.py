@@ -45,6 +45,7 @@ def _minimal_projection(
     column_map: Mapping[str, str],
     timestamp_format: str | None = None,
     timezone: str | None = None,
+    redact_actor: bool = False,
 ) -> tuple[str, str, list[str]]:
     """Project a minimum viable event log (case_id, event_name, timestamp, actor, ...) onto the contract.
 
@@ -56,7 +57,9 @@ def _minimal_projection(
     The derived event_id (no event_id column) hashes the event's identity -- workflow, case_id,
     event_name, the instant (UTC) and actor -- and, from the second identical row of the file on,
     the row's occurrence number among identical rows: identical rows in one file are distinct
-    events, while the same rows in another file get the same ids, hence are duplicates.
+    events, while the same rows in another file get the same ids, hence are duplicates. When the
+    register redacts ``actor``, the identity holds its salted hash (``$salt``), never the clear actor,
+    so the unsalted event_id cannot be used to guess the actor back.
     """
     mapped = {f: column_map.get(f, f) for f in (*MINIMAL_FIELDS, "event_id", "region")}
     needed = [mapped[f] for f in MINIMAL_REQUIRED_FIELDS] + ([mapped["actor"]] if "actor" in column_map else [])
@@ -72,9 +75,10 @@ def _minimal_projection(
     else:
         # Idempotency key for logs without one: the event's identity within its workflow.
         # The instant, not its spelling: '...T10:00:00Z' and '...T12:00:00+02:00' are the same event.
+        actor_identity = f"'sha256:' || sha256($salt || {actor})" if redact_actor else actor
         parsed = parse_sql(ts, timestamp_format=timestamp_format, timezone=timezone)
         instant = f"coalesce(strftime({parsed}, '%Y-%m-%dT%H:%M:%S.%fZ'), {ts})"
-        identity = f"concat_ws(chr(31), {sql_literal(workflow)}, {case_id}, {event_name}, {instant}, coalesce({actor}, ''))"
+        identity = f"concat_ws(chr(31), {sql_literal(workflow)}, {case_id}, {event_name}, {instant}, coalesce({actor_identity}, ''))"
         # the first occurrence hashes exactly as before occurrence numbers existed, so files landed
         # earlier still catch re-sent events
         occurrence = f"row_number() over (partition by {identity} order by _row)"

@@ -151,7 +151,8 @@ def _validate_and_load(con, log_format: str, projection: str, source: str, redac
                     when x.event_id is not null then 'event_id ' || '''' || left(f.event_id, 64) || ''' was loaded by an earlier file'
                end as _reason_detail
         from first_in_file f left join earlier x on f._nth = 1 and f.event_id = x.event_id""",
-        {k: v for k, v in params.items() if k in ("future_limit", "timestamp_format", "timezone")},
+        {k: v for k, v in params.items() if k in ("future_limit", "timestamp_format", "timezone")
+         or (k == "salt" and "$salt" in projection)},
     )
     con.execute("drop table _cc_json")
     # redaction (redaction.py): attributes walked at any depth, actor/owner hashed when named
