@@ -22,24 +22,12 @@ from orchestration.lib.dbt import dbt_executable
 from orchestration.lib.landing import LandingError, discover_landing_files, land_file, land_paths
 from orchestration.lib.landing import load as load_module
 from orchestration.lib.landing.common import printable
-from orchestration.lib.register import land_register, load_register
+from orchestration.lib.register import land_register
 from orchestration.lib.warehouse import connect
 from orchestration.settings import REPO_ROOT
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 SALT = "test-salt"
-
-
-@pytest.fixture(scope="module")
-def register():
-    return load_register(REPO_ROOT / "command_center.yml")
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    c = connect(tmp_path / "warehouse.duckdb")
-    yield c
-    c.close()
 
 
 def event(i: int | str, **overrides) -> dict:

@@ -10,24 +10,9 @@ import pytest
 
 from orchestration.lib.contract import REASON_CODES
 from orchestration.lib.landing import LandingError, land_file
-from orchestration.lib.register import load_register
-from orchestration.lib.warehouse import connect
-from orchestration.settings import REPO_ROOT
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 SALT = "test-salt"
-
-
-@pytest.fixture(scope="module")
-def register():
-    return load_register(REPO_ROOT / "command_center.yml")
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    c = connect(tmp_path / "warehouse.duckdb")
-    yield c
-    c.close()
 
 
 def event(i: int | str, **overrides) -> dict:

@@ -40,13 +40,6 @@ def register():
     return _register(fields=["customer_email", "bank_account", "actor", "owner"])
 
 
-@pytest.fixture
-def con(tmp_path: Path):
-    c = connect(tmp_path / "warehouse.duckdb")
-    yield c
-    c.close()
-
-
 def _all_text(con) -> str:
     """Every value of every VARCHAR/JSON column of every table in the file, as one text."""
     parts = []
