@@ -14,8 +14,8 @@ warehouse), which no writer ever holds open:
 * the marts copied come from the warehouse's catalog, never a list of model names: every table and
   view of the ``marts`` schema whose name starts with ``dim_``, ``fct_`` or ``agg_``, as a table,
   plus ``publication.published_marts`` (one row per mart: its row count and the publication time),
-  plus the few non-metric relations the in-repo readers need (`READER_SUPPORT`: the load ledger,
-  the quarantine's reasons without the raw text, the build's as-of instant);
+  and nothing else: every reader (the demo summary, BI) reads marts only - what landing did is
+  ``fct_landed_files`` / ``agg_quarantine_reasons``, the build's as-of instant ``dim_as_of``;
 * the warehouse is attached read-only, so the copy is one consistent snapshot of it.
 
 On the Snowflake target there is nothing to publish: Snowflake readers never block on a writer
@@ -41,16 +41,6 @@ from orchestration.settings import PUBLISHED_DUCKDB_ENV, ConfigError, Settings, 
 #: The warehouse schema that is published, and the relations in it that BI reads (by prefix).
 MARTS_SCHEMA = "marts"
 MART_NAME = re.compile(r"^(dim|fct|agg)_[a-z0-9_]+$")
-#: Besides the marts, what the in-repo readers (the demo summary, `status`) read that is not a metric:
-#: the load ledger, the quarantine's reason per row (never ``raw_record`` or ``reason_detail``, which
-#: can hold the unredacted input) and the one-row as-of instant of the build. (schema, table) ->
-#: published columns (None: all). Each is copied only if the warehouse has it.
-READER_SUPPORT: dict[tuple[str, str], tuple[str, ...] | None] = {
-    ("raw", "load_ledger"): None,
-    ("raw", "quarantine"): ("load_id", "source_file", "source_row_number", "reason_code", "event_id",
-                            "workflow_id", "quarantined_at"),
-    ("intermediate", "int_as_of"): None,
-}
 #: Schema and table of the published file that describe the publication itself.
 PUBLICATION_TABLE = "publication.published_marts"
 #: Catalog names of the two files inside the publishing session.
@@ -132,23 +122,6 @@ def _attach_warehouse(con: duckdb.DuckDBPyConnection, warehouse: Path, wait_seco
             delay = min(delay * 2, 2.0)
 
 
-def _copy_reader_support(con: duckdb.DuckDBPyConnection) -> None:
-    present = set(
-        con.execute(
-            "select table_schema, table_name from information_schema.tables where table_catalog = ?", [SOURCE]
-        ).fetchall()
-    )
-    for (schema, table), columns in READER_SUPPORT.items():
-        if (schema, table) not in present:
-            continue
-        con.execute(f"create schema if not exists {TARGET}.{_ident(schema)}")
-        select = "*" if columns is None else ", ".join(_ident(c) for c in columns)
-        con.execute(
-            f"create table {TARGET}.{_ident(schema)}.{_ident(table)} as "
-            f"select {select} from {SOURCE}.{_ident(schema)}.{_ident(table)}"
-        )
-
-
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -177,7 +150,7 @@ def publish_marts(
         ) from None
     if target.is_dir():
         raise ConfigError(f"{PUBLISHED_DUCKDB_ENV}={target} is a directory; point it at a DuckDB file")
-    schemas = {MARTS_SCHEMA, PUBLICATION_TABLE.split(".")[0], *(schema for schema, _ in READER_SUPPORT)}
+    schemas = {MARTS_SCHEMA, PUBLICATION_TABLE.split(".")[0]}
     if target.name.split(".")[0] in schemas:
         # a reader's catalog is named after the file: marts.duckdb would make `marts.x` ambiguous
         raise ConfigError(f"{PUBLISHED_DUCKDB_ENV}={target}: name it anything but {', '.join(sorted(schemas))}.duckdb")
@@ -206,7 +179,6 @@ def publish_marts(
                 relation = f"{TARGET}.{MARTS_SCHEMA}.{_ident(name)}"
                 con.execute(f"create table {relation} as select * from {SOURCE}.{MARTS_SCHEMA}.{_ident(name)}")
                 counts[name] = con.execute(f"select count(*) from {relation}").fetchone()[0]
-            _copy_reader_support(con)
             con.execute(f"create schema {TARGET}.publication")
             con.execute(
                 f"""create table {TARGET}.{PUBLICATION_TABLE} (

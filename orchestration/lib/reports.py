@@ -64,8 +64,9 @@ def demo_summary(settings: Settings) -> str:
     """The demo summary, every figure read from the marts (each metric is defined once, in dbt):
     per workflow, runs completed in the last full ISO week, p50/p90 cycle time and share within SLO
     (agg_workflow_weekly_all_regions) and rows quarantined; the five oldest open exceptions; the
-    exception budget month to date; the cost to serve of that week; then where things are.
-    The as-of instant is the build's (int_as_of: the latest event, or the pinned dbt var as_of)."""
+    exception budget month to date; the cost to serve of that week; what landing did
+    (fct_landed_files, agg_quarantine_reasons); then where things are. The as-of instant is the
+    build's (dim_as_of: the latest event, or the pinned dbt var as_of)."""
     con = _open_marts(settings)
     try:
         as_of = build_as_of(con)
@@ -87,8 +88,9 @@ def demo_summary(settings: Settings) -> str:
 
 
 def build_as_of(con) -> datetime | None:
-    """The instant the marts were computed as of (intermediate.int_as_of); None with no events."""
-    return con.execute("select as_of_ts from intermediate.int_as_of").fetchone()[0]
+    """The instant the marts were computed as of (marts.dim_as_of); None with no events."""
+    row = con.execute("select as_of_ts from marts.dim_as_of").fetchone()
+    return None if row is None else row[0]
 
 
 def weekly_runs_rows(con, week: date) -> list[tuple]:
@@ -105,8 +107,8 @@ def weekly_runs_rows(con, week: date) -> list[tuple]:
         workflows as (select workflow_id, is_registered from marts.dim_workflows),
         quarantined as (
             select coalesce(w.workflow_id, '(other or unreadable workflow_id)') as workflow_id,
-                   count(*) as rows_quarantined
-            from raw.quarantine as q left join workflows as w on q.workflow_id = w.workflow_id
+                   sum(q.rows_quarantined) as rows_quarantined
+            from marts.agg_quarantine_reasons as q left join workflows as w on q.workflow_id = w.workflow_id
             group by 1
         ),
         all_rows as (
@@ -206,9 +208,9 @@ def _cost_section(con, week: date) -> list[str]:
 
 
 def _landing_section(con) -> list[str]:
-    """What landing did (the load ledger: a record, not a metric)."""
+    """What landing did (marts.fct_landed_files: one row per load of the ledger)."""
     files, read, loaded, quarantined = con.execute(
-        "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from raw.load_ledger"
+        "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from marts.fct_landed_files"
     ).fetchone()
     return [f"Landed {files} file(s): {read} rows read = {loaded} loaded + {quarantined} quarantined."]
 

@@ -251,6 +251,34 @@ def _assert_demo_figures_equal_the_marts(out: str, con) -> None:
     assert len(cost) > 0 and len(printed_cost) == len(cost)
     for (team, n, total), row in zip(cost, printed_cost, strict=True):
         assert row[:2] == [team, str(n)] and row[4] == f"{total:,.2f}", (row, total)
+    _assert_demo_landing_and_as_of_equal_the_marts(out, con)
+
+
+def _assert_demo_landing_and_as_of_equal_the_marts(out: str, con) -> None:
+    """The as-of instant, the rows quarantined per workflow and the landing totals are the landing
+    marts' (dim_as_of, agg_quarantine_reasons, fct_landed_files), and those agree with raw."""
+    as_of, latest, pinned = con.execute("select as_of_ts, latest_event_at, is_pinned from marts.dim_as_of").fetchone()
+    assert not pinned and as_of == latest == con.execute("select max(event_ts) from raw.workflow_events").fetchone()[0]
+    assert f"data as of {as_of:%Y-%m-%d %H:%M} UTC" in out
+    quarantined = dict(con.execute(
+        """select coalesce(w.workflow_id, '(other or unreadable workflow_id)'), sum(q.rows_quarantined)
+           from marts.agg_quarantine_reasons as q left join marts.dim_workflows as w using (workflow_id)
+           group by 1"""
+    ).fetchall())
+    total = con.execute("select count(*) from raw.quarantine").fetchone()[0]
+    assert sum(quarantined.values()) == total > 0  # the demo sample has defects, all counted once
+    printed = {row[0].removesuffix(" (unregistered)"): int(row[-1]) for row in _table_rows(out, "p50 cycle")}
+    workflows = {w for (w,) in con.execute("select workflow_id from marts.dim_workflows").fetchall()}
+    assert set(printed) == workflows | set(quarantined)
+    assert {wf: n for wf, n in printed.items() if n} == quarantined
+    files, read, loaded, rows_q = con.execute(
+        "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from marts.fct_landed_files"
+    ).fetchone()
+    assert (files, read, loaded, rows_q) == con.execute(
+        "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from raw.load_ledger"
+    ).fetchone()
+    assert rows_q == total
+    assert f"Landed {files} file(s): {read} rows read = {loaded} loaded + {rows_q} quarantined." in out
 
 
 def test_demo_refuses_a_warehouse_with_real_loads(tmp_path, capsys, monkeypatch, cc_env):

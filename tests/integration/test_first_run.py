@@ -106,10 +106,16 @@ def _published_counts(tmp_path: Path) -> dict[str, int]:
         con.close()
 
 
+#: Marts that are not empty without events: the register's workflows, the build's (null) as-of instant,
+#: and what landing did (files landed, rows quarantined), checked by each test.
+NOT_EVENT_MARTS = {"dim_workflows", "dim_as_of", "fct_landed_files", "agg_quarantine_reasons"}
+
+
 def _event_marts_are_empty(counts: dict[str, int]) -> None:
     assert counts["dim_workflows"] > 0  # the register's workflows exist before any event
+    assert counts["dim_as_of"] == 1  # one row, as_of null
     for name, rows in counts.items():
-        if name != "dim_workflows":
+        if name not in NOT_EVENT_MARTS:
             assert rows == 0, (name, rows)
 
 
@@ -117,7 +123,9 @@ def test_build_on_an_empty_warehouse_gives_empty_marts_and_a_note(first_run_env,
     assert main(["build"]) == 0
     out = capsys.readouterr().out
     assert "note: the warehouse holds no events yet, so the marts are empty" in out
-    _event_marts_are_empty(_published_counts(first_run_env))
+    counts = _published_counts(first_run_env)
+    _event_marts_are_empty(counts)
+    assert counts["fct_landed_files"] == counts["agg_quarantine_reasons"] == 0
 
 
 def test_build_with_only_quarantined_rows_gives_empty_marts_and_a_note(first_run_env, capsys):
@@ -127,7 +135,9 @@ def test_build_with_only_quarantined_rows_gives_empty_marts_and_a_note(first_run
     assert main(["build"]) == 0
     out = capsys.readouterr().out
     assert "note: the warehouse holds no events yet (1 quarantined row(s) only" in out
-    _event_marts_are_empty(_published_counts(first_run_env))
+    counts = _published_counts(first_run_env)
+    _event_marts_are_empty(counts)
+    assert counts["fct_landed_files"] == counts["agg_quarantine_reasons"] == 1  # the file, its one reason
 
 
 def test_build_with_a_single_event(first_run_env, capsys):

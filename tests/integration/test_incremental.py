@@ -139,8 +139,10 @@ def read_tables(s: Settings) -> dict[str, list[tuple]]:
             cur = con.execute(f'select * from "{schema}"."{table}"')
             names = tuple(d[0] for d in cur.description)
             # "_" columns are the marts' incremental bookkeeping (doc mart_build_state): which build
-            # wrote the row legitimately differs between the incremental and the from-scratch path
-            keep = [i for i, n in enumerate(names) if not n.startswith("_")]
+            # wrote the row legitimately differs between the incremental and the from-scratch path;
+            # load_id (the landing marts) is a random id each landing draws, so it differs between
+            # two warehouses that landed the same files
+            keep = [i for i, n in enumerate(names) if not n.startswith("_") and n != "load_id"]
             names = tuple(names[i] for i in keep)
             rows = sorted((tuple(r[i] for i in keep) for r in cur.fetchall()), key=_sort_key)
             out[f"{schema}.{table}"] = [names, *rows]

@@ -90,13 +90,21 @@ def test_build_publishes_every_mart_of_the_catalog(built):
     assert not os.access(published, os.W_OK) or os.geteuid() == 0
     with pytest.raises(duckdb.Error):
         duckdb.connect(str(published), read_only=True).execute("create table marts.x (i int)")
-    # the quarantine is published without the raw text, which may hold unredacted values
+    # only marts are published (and the publication's own table): no raw or intermediate relation,
+    # and no column of the quarantine's raw text, which may hold unredacted values
     con = duckdb.connect(str(published), read_only=True)
-    columns = {c for (c,) in con.execute(
-        "select column_name from information_schema.columns where table_schema = 'raw' and table_name = 'quarantine'"
+    schemas = {s for (s,) in con.execute(
+        "select distinct table_schema from information_schema.tables where table_catalog = current_database()"
+    ).fetchall()}
+    columns = {c for (c,) in con.execute("select column_name from information_schema.columns").fetchall()}
+    landing = {n for (n,) in con.execute(
+        """select table_name from information_schema.tables
+           where table_schema = 'marts' and table_name in ('fct_landed_files', 'agg_quarantine_reasons', 'dim_as_of')"""
     ).fetchall()}
     con.close()
+    assert schemas == {"marts", "publication"}
     assert columns and "raw_record" not in columns and "reason_detail" not in columns
+    assert landing == {"fct_landed_files", "agg_quarantine_reasons", "dim_as_of"}
 
 
 def test_reader_during_a_build_always_opens_a_complete_copy(built):
