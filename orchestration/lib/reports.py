@@ -216,12 +216,17 @@ def _landing_section(con) -> list[str]:
 
 
 def _where_section(settings: Settings) -> list[str]:
-    return [
-        f"DuckDB warehouse: {settings.duckdb_path}",
-        f"  query it:   .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.duckdb_path}', "
-        "read_only=True).sql('select * from marts.agg_workflow_weekly limit 10'))\"",
-        "  Dagster UI: make dagster   (then open http://localhost:3000)",
-    ]
+    published = settings.published_duckdb_path
+    lines = [f"DuckDB warehouse: {settings.duckdb_path} (one writer at a time: landing, builds)"]
+    if published is not None:
+        # BI tools and people read the published copy: it opens while a build or a landing writes
+        lines += [
+            f"Published marts (read-only copy for BI, replaced after each successful build): {published}",
+            f"  query it:   .venv/bin/python -c \"import duckdb; print(duckdb.connect('{published}', "
+            "read_only=True).sql('select * from marts.agg_workflow_weekly limit 10'))\"",
+        ]
+    lines.append("  Dagster UI: make dagster   (then open http://localhost:3000)")
+    return lines
 
 
 def status_report(settings: Settings) -> str:
