@@ -1,6 +1,8 @@
 {#- One row per load x workflow_id x reason_code: how many rows of the load were quarantined for
     that reason. Only the quarantine's keys and reason are read, never raw_record or reason_detail
     (they can hold the unredacted input). Definitions: doc blocks in _landing__docs.md. -#}
+-- behind the log-completeness and ledger gate, like every mart: a tampered ledger skips it
+-- depends_on: {{ ref('int_log_completeness_violations') }}
 
 with
 

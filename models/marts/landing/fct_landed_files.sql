@@ -1,5 +1,7 @@
 {#- One row per load in the ledger (one landed file, or one file of a small-file batch): what was
     read, loaded and quarantined, when and by whom. Definitions: doc blocks in _landing__docs.md. -#}
+-- behind the log-completeness and ledger gate, like every mart: a tampered ledger skips it
+-- depends_on: {{ ref('int_log_completeness_violations') }}
 
 with
 
