@@ -19,7 +19,21 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 # purpose excluded with the reason).
 SQLFLUFF := $(BIN)/sqlfluff lint models macros --processes 2 --disable-progress-bar
 
-.PHONY: demo test test-fast venv lint clean dagster
+.PHONY: demo test test-fast venv lint clean dagster system-deps
+
+# Programs from Debian's packages the tests need: Chromium (the executive report is checked in a
+# real headless browser through playwright, executable /usr/bin/chromium; playwright downloads no
+# browser) and Graphviz `dot` (the directly-follows graph renders to SVG). Installed once, only
+# when missing; needs root or sudo and the Debian package registry.
+SYSTEM_PROGRAMS := /usr/bin/chromium /usr/bin/dot
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-deps:
+	@if ! ls $(SYSTEM_PROGRAMS) >/dev/null 2>&1; then \
+	  echo "installing Debian packages chromium graphviz"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium graphviz >/dev/null \
+	  || { $(SUDO) apt-get update -q >/dev/null && \
+	       $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium graphviz >/dev/null; }; \
+	fi
 
 venv: $(STAMP)
 
@@ -32,7 +46,7 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/command-center demo
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/ruff check orchestration tests
 	$(SQLFLUFF)
 	$(BIN)/python -m pytest
