@@ -5,7 +5,8 @@ orchestration.lib.generator package, and the package reproduces them. The regist
 (tests/unit/data/generator_register.yml) so that tuning command_center.yml does not move these
 bytes; the generator reads its owners, exception classes, aging alerts and redaction fields.
 If a change to the generator is meant to change its output, say so in the commit and update the
-hashes here.
+hashes here. Last deliberate change: stuck runs at the end of the window (generator/stuck.py; the
+minimal log is unchanged).
 """
 from __future__ import annotations
 
@@ -30,20 +31,20 @@ from orchestration.lib.register import load_register
 DATA = Path(__file__).parent / "data"
 END = date(2026, 11, 23)
 SHA256 = {
-    "events-jsonl-0.0": "4d0fadb88be2e1597840ded97999a5eb5a45d4c46ce8c9ce93fc1eb1823bdade",
-    "events-jsonl-0.005": "65af6d4e6953e53c41dd09a8d3c3650cb1720fe07e82edf71e4336c9b750a629",
-    "events-jsonl-0.05": "942051908a7577c3ce2b8109a53e01bebcc27c8ef772131a31e6f388f935a814",
-    "events-csv-0.0": "2205f6dfda49a75874b1aeb1f4765a1c0106c3f417865ce77ca9c0f464dc78e6",
-    "events-csv-0.005": "4c212baa0cfbec1349175ebb0aec13830a369953d80e389d73c80911bb177bb0",
-    "events-csv-0.05": "3964bfd006ef342111b8fda00fcf58c32fc186f53101be43e7884fc66185caf9",
-    "events-parquet-0.0": "d8838b05a1e11e903e3fa010b0b1645611434dccc141a6194aaf2a7c7dd82a3e",
-    "events-parquet-0.005": "264f4ca7b33ac02f520d155e83f70d03f0d1cb32a8a744417538838b58891f12",
-    "events-parquet-0.05": "41e9009a60fac63e260d60f6a2411af80a660985d30b533e85488f3b4435ffc5",
+    "events-jsonl-0.0": "02ce5b48e0d4ab8858d30807cf8a09c2dd14e053689944713c59c0c63290c476",
+    "events-jsonl-0.005": "5955308662818928d1cdc8c4f1d915792ef6fe24ca9d01a39513b18b574f0163",
+    "events-jsonl-0.05": "162dd0db4cdbeb076446e62439826d7e7d532b4700507be6e32bdb4a4a7421a7",
+    "events-csv-0.0": "8029800809d759af85629179a07be9b40d14b551421b8f681f3eae41cc295327",
+    "events-csv-0.005": "be5b26c5c45e067ec171669b3fb833f29d25e2d04d105f3baced0c9ff807beea",
+    "events-csv-0.05": "7c1551a65016bd4f904a97a5958c9211c92cb99563668f42380aa9a9154e9947",
+    "events-parquet-0.0": "5f40aaa849325e49f73aba6d18337f28630c7073b8b9941e7ce33a9cf93eb531",
+    "events-parquet-0.005": "58f9b907ba2ca93e7fed4a9eaf6fec2a135e13f267d6bba12619c5f070b0e3b3",
+    "events-parquet-0.05": "7f6544303322dc21ecaf5571411aea9ff1034b239f4982b03c7926abee972ebc",
     "minimal-jsonl": "ce1f51af27415882b9c2ca56f17d7eb4b4a98fa86ef996833b2bef3a5a6ca14c",
     "minimal-csv": "16d378c500346008428be811767a716139f7a30705748700398216ecac85ae74",
     "minimal-parquet": "e8b1c85253ae6b0a4234a8683c8a906a71faccb45ae461f4087e33f386fe1736",
     # a registered workflow workflows.yml has no shape for: the generic spec derived from its id
-    "events-jsonl-0.05-custom": "46199efd04f7a609eef391c92bc4cdb737f35ce380acc378c71f3ed2bd08e2bf",
+    "events-jsonl-0.05-custom": "fdeb9034d3d1ec095dfaa84712fb9874d88c8521e299329b95c7b49c7b655e9a",
 }
 
 

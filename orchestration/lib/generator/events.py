@@ -20,6 +20,7 @@ from orchestration.lib.generator.render import (
 )
 from orchestration.lib.generator.simulate import Sim, build_plans, emit_exceptions, simulate_workflow
 from orchestration.lib.generator.specs import Catalog, default_catalog
+from orchestration.lib.generator.stuck import hang_stuck_runs
 
 #: a legacy run emits about this many events (sizes the unregistered workflow's share)
 _EVENTS_PER_LEGACY_RUN = 6.0
@@ -76,7 +77,8 @@ def generate_events(*, days: int, runs_per_day: int, seed: int, end_date: date, 
     start_ms = epoch_ms(end_date - timedelta(days=days))
     workflow_ids = [o.workflow_id for o in register.owners]
     ns = namespace("events-v1", seed, days, runs_per_day, end_date.isoformat(), ",".join(workflow_ids))
-    rng, rng_defects = (np.random.default_rng(s) for s in rng_seed(seed, 1).spawn(2))
+    # the third stream (stuck runs) leaves the first two streams' draws unchanged
+    rng, rng_defects, rng_stuck = (np.random.default_rng(s) for s in rng_seed(seed, 1).spawn(3))
 
     plans = build_plans(register, catalog)
     class_codes = [c.code for c in register.exceptions.classes]
@@ -90,6 +92,7 @@ def generate_events(*, days: int, runs_per_day: int, seed: int, end_date: date, 
 
     ev = canonical_events(sim, horizon_ms)
     runs = run_columns(run_parts, plans)
+    ev = hang_stuck_runs(rng_stuck, ev, runs["wf"], plans, horizon_ms)
     attr_texts, hostile_runs = run_attributes(rng, run_parts, plans, runs["wf"],
                                               tuple(register.data_controls.redaction.fields))
     stage_codes = hostile_stage_codes(ev, hostile_runs, sim.stage_names)
