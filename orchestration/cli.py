@@ -148,6 +148,16 @@ def cmd_generate(args, settings: Settings) -> int:
     from orchestration.lib.generator import generate_events, generate_minimal_log, write_events
 
     out = Path(args.out)
+    if args.log_format == "xes":  # an XES file is written as it is generated (generator/xes.py)
+        from orchestration.lib.generator.xes import write_xes_log
+
+        if not out.name.lower().endswith((".xes", ".xes.gz")) or args.days <= 0 or args.runs_per_day <= 0:
+            raise CliError("--log-format xes writes --out FILE.xes or FILE.xes.gz, with positive --days and --runs-per-day")
+        end = _end_date(args.end_date)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        traces, events = write_xes_log(out, days=args.days, cases_per_day=args.runs_per_day, seed=args.seed, end_date=end)
+        print(f"wrote {events} xes events in {traces} traces ({args.days} days ending {end}, seed {args.seed}) to {out}")
+        return EXIT_OK
     fmt = args.format or {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}.get(
         out.suffix.lower()
     )
@@ -400,8 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--end-date", help="YYYY-MM-DD, exclusive end of the data (default: today, UTC)")
     g.add_argument("--defect-rate", type=float, default=0.005, help="share of defective rows (default 0.005)")
     g.add_argument(
-        "--log-format", choices=["telemetry", "minimal"], default="telemetry",
-        help="telemetry events (default) or a minimal case log (case_id, event_name, timestamp, actor, ...)",
+        "--log-format", choices=["telemetry", "minimal", "xes"], default="telemetry",
+        help="telemetry events (default), a minimal case log (case_id, event_name, timestamp, actor, ...), "
+        "or that journey as an XES log (--out FILE.xes or FILE.xes.gz)",
     )
     g.set_defaults(func=cmd_generate)
 
@@ -409,7 +420,10 @@ def build_parser() -> argparse.ArgumentParser:
         "ingest", help="land event files (format from the extension: .jsonl, .csv, .parquet); a folder means its files"
     )
     i.add_argument("files", nargs="+", metavar="FILE", help="files, or folders whose landable files are landed")
-    i.add_argument("--log-format", choices=["telemetry", "minimal"], default="telemetry")
+    i.add_argument(
+        "--log-format", choices=["telemetry", "minimal", "xes"], default="telemetry",
+        help="telemetry (default), minimal (a case log) or xes (an XES log, .xes or .xes.gz; needs --workflow)",
+    )
     i.add_argument("--workflow", help="minimal logs: the workflow whose runs the cases are")
     i.add_argument("--region", help="minimal logs: region for rows without one (default: the workflow's first)")
     i.add_argument(

@@ -10,15 +10,23 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.landing.common import FILE_FORMATS, LandingError, LandingResult, printable, sha256_of
+from orchestration.lib.landing.common import (
+    LandingError,
+    LandingResult,
+    file_format_of,
+    is_landable_name,
+    printable,
+    sha256_of,
+)
 from orchestration.lib.landing.load import CHANGED_WHILE_LANDING, land_file
 from orchestration.lib.landing.small_files import GROUP_FILES, is_small_jsonl, land_small_files
 from orchestration.lib.register import Register
 from orchestration.lib.warehouse import ensure_raw_schema
 
 #: Folder convention of the landing folder: a file at ``.../minimal/<workflow_id>/<file>`` is a minimum
-#: viable event log (case_id, event_name, timestamp, actor, ...) of that workflow; anything else is
-#: telemetry. Used by the Dagster landing asset and by `command-center ingest FOLDER`.
+#: viable event log (case_id, event_name, timestamp, actor, ...) of that workflow -- an XES log when
+#: it is a ``.xes`` or ``.xes.gz`` file; anything else is telemetry. Used by the Dagster landing
+#: asset and by `command-center ingest FOLDER`.
 MINIMAL_LOG_FOLDER = "minimal"
 
 
@@ -26,14 +34,14 @@ def landing_options_for(path: Path | str) -> dict[str, str]:
     """land_file options implied by where a file sits in the landing folder (see MINIMAL_LOG_FOLDER)."""
     parts = Path(path).parts
     if len(parts) >= 3 and parts[-3] == MINIMAL_LOG_FOLDER:
-        return {"log_format": "minimal", "workflow": parts[-2]}
+        return {"log_format": "xes" if file_format_of(path) == "xes" else "minimal", "workflow": parts[-2]}
     return {}
 
 
 def discover_landing_files(folder: Path | str, *, skipped: list[str] | None = None) -> list[Path]:
     """Every landable file under ``folder`` (recursively), in a stable order (sorted by relative path).
 
-    Landable means an extension of ``landing.FILE_FORMATS`` (case-insensitive). Hidden files and
+    Landable means an extension of ``landing.FILE_FORMATS`` or ``.xes.gz`` (case-insensitive). Hidden files and
     anything under a hidden folder (``.partial/``, ``.DS_Store``, editor swap files) are skipped, so
     a writer can stage a file under a dot-name and rename it into place when it is complete.
     Order matters: when two files carry the same event_id, the file landed first keeps it.
@@ -58,7 +66,7 @@ def discover_landing_files(folder: Path | str, *, skipped: list[str] | None = No
             if path.is_symlink():
                 target = path.resolve()
                 if not target.is_relative_to(root):
-                    if path.suffix.lower() in FILE_FORMATS or target.is_dir():
+                    if is_landable_name(path) or target.is_dir():
                         if skipped is not None:
                             skipped.append(
                                 f"{printable(path)}: a symbolic link out of the landing folder "
@@ -67,7 +75,7 @@ def discover_landing_files(folder: Path | str, *, skipped: list[str] | None = No
                     continue
                 if target.is_dir():
                     continue  # a link to a folder inside the landing folder: its files are found there
-            if path.suffix.lower() in FILE_FORMATS and path.is_file():
+            if is_landable_name(path) and path.is_file():
                 found.append(path)
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 

@@ -8,8 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-FILE_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-LOG_FORMATS = ("telemetry", "minimal")
+FILE_FORMATS = {
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xes": "xes",
+}
+#: Two-part extensions (``Path.suffix`` sees only ``.gz``): XES logs may come gzipped (landing/xes.py).
+COMPOUND_FORMATS = {".xes.gz": "xes"}
+LOG_FORMATS = ("telemetry", "minimal", "xes")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -65,12 +69,23 @@ class LandingResult:
 
 
 def file_format_of(path: Path | str) -> str:
+    name = Path(path).name.lower()
+    for compound, fmt in COMPOUND_FORMATS.items():
+        if name.endswith(compound):
+            return fmt
     suffix = Path(path).suffix.lower()
     if suffix not in FILE_FORMATS:
         raise LandingError(
-            path, f"unsupported file extension {suffix or '(none)'!r}; expected one of {', '.join(sorted(FILE_FORMATS))}"
+            path, f"unsupported file extension {suffix or '(none)'!r}; "
+            f"expected one of {', '.join(sorted([*FILE_FORMATS, *COMPOUND_FORMATS]))}"
         )
     return FILE_FORMATS[suffix]
+
+
+def is_landable_name(path: Path | str) -> bool:
+    """Whether the file's extension is one landing reads (FILE_FORMATS or COMPOUND_FORMATS, any case)."""
+    name = Path(path).name.lower()
+    return Path(name).suffix in FILE_FORMATS or name.endswith(tuple(COMPOUND_FORMATS))
 
 
 @dataclass(frozen=True)

@@ -55,10 +55,11 @@ def _expired_sql(expired_before: Mapping[str, tuple[datetime, str]] | None) -> t
 def _checks_sql(
     log_format: str, expired_before: Mapping[str, tuple[datetime, str]] | None = None, timestamp_format: str | None = None
 ) -> str:
-    required = MINIMAL_REQUIRED_FIELDS if log_format == "minimal" else REQUIRED_FIELDS
-    col = (lambda f: f"_min_{f}") if log_format == "minimal" else (lambda f: f)
+    minimal = log_format != "telemetry"  # 'minimal' and 'xes' (an XES log lands as a minimal log)
+    required = MINIMAL_REQUIRED_FIELDS if minimal else REQUIRED_FIELDS
+    col = (lambda f: f"_min_{f}") if minimal else (lambda f: f)
     missing = " ".join(f"when {col(f)} is null then {sql_literal(f)}" for f in required)
-    if log_format == "minimal":
+    if minimal:
         missing += " when region is null then 'region (pass --region or map a region column)'"
     bad_ident = " ".join(
         f"when length({f}) > {MAX_IDENTIFIER_LENGTH} or regexp_matches({f}, {sql_literal(_CONTROL_CHARS)}) then {sql_literal(f)}"
