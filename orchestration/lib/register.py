@@ -69,6 +69,22 @@ class LogChecks(_Strict):
     volume_min_share_of_median_pct: float | None = Field(default=None, ge=0, le=100)
 
 
+class Baseline(_Strict):
+    """The window agg_improvement_vs_baseline measures improvement against: ``weeks`` whole ISO weeks
+    starting on ``start_week`` (a Monday, UTC). Unset start_week: the workflow's first full ISO week
+    of data (models/marts/improvement/_improvement__docs.md)."""
+
+    start_week: date | None = None
+    weeks: int = Field(default=6, ge=1, le=52)
+
+    @field_validator("start_week")
+    @classmethod
+    def _monday(cls, v: date | None) -> date | None:
+        if v is not None and v.isoweekday() != 1:
+            raise ValueError(f"must be a Monday (the start of an ISO week), got {v} (a {v:%A})")
+        return v
+
+
 class WorkflowOwner(_Strict):
     workflow_id: str = Field(min_length=1, max_length=256)
     name: str | None = None
@@ -79,6 +95,7 @@ class WorkflowOwner(_Strict):
     sla: Sla
     exception_budget: ExceptionBudget
     log_checks: LogChecks = Field(default_factory=LogChecks)
+    baseline: Baseline = Field(default_factory=Baseline)
 
     @field_validator("workflow_id")
     @classmethod
@@ -408,6 +425,8 @@ GOVERNANCE_TABLES: dict[str, str] = {
         cycle_time_objective_pct double not null, first_touch_objective_pct double not null,
         resolution_objective_pct double not null, run_success_objective_pct double not null,
         freshness_threshold_hours double not null, volume_min_share_of_median_pct double not null""",
+    "improvement_baselines": """workflow_id varchar not null primary key, baseline_start_week date,
+        baseline_weeks integer not null""",
     "labor_rates": """owner_team varchar not null primary key, hourly_rate double not null, currency varchar not null,
         is_default_rate boolean not null""",
     "cost_model": "currency varchar not null, default_labor_rate_per_hour double not null",
@@ -455,6 +474,7 @@ def register_rows(register: Register) -> dict[str, list[tuple]]:
             )
             for o in register.owners
         ],
+        "improvement_baselines": [(o.workflow_id, o.baseline.start_week, o.baseline.weeks) for o in register.owners],
         "labor_rates": [
             (team, register.cost_model.rate_for(team), register.cost_model.currency,
              team not in register.cost_model.labor_rates_per_hour)
