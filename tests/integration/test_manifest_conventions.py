@@ -3,7 +3,9 @@ elsewhere; its hub package is out of reach here):
 
 - every mart has an enforced contract, a description and at least one test (data or unit test);
 - names state the layer: marts fct_ / agg_ / dim_, staging stg_, intermediate int_;
-- only staging reads source(): no intermediate model or mart reads raw tables.
+- only staging reads source(): no intermediate model or mart reads raw tables;
+- exposures (who reads what) and semantic models (MetricFlow) read marts only, every exposure names
+  an owner, and the BI exposure lists every mart (a build publishes every mart to BI).
 
 `dbt parse` writes the manifest into a temporary target path (no warehouse needed).
 """
@@ -21,7 +23,9 @@ from orchestration.settings import REPO_ROOT, TELEMETRY_OFF
 
 pytestmark = pytest.mark.integration
 
-LAYER_PREFIXES = {"marts": ("fct_", "agg_", "dim_"), "staging": ("stg_",), "intermediate": ("int_",)}
+#: models/semantic holds the semantic layer's one model, MetricFlow's time spine (dim_time_spine_day)
+LAYER_PREFIXES = {"marts": ("fct_", "agg_", "dim_"), "staging": ("stg_",), "intermediate": ("int_",),
+                  "semantic": ("dim_",)}
 
 
 @pytest.fixture(scope="module")
@@ -100,5 +104,54 @@ def test_the_rules_catch_a_violation(manifest):
     node["depends_on"]["nodes"].append("source.command_center.command_center.workflow_events")
     for check in (test_names_state_their_layer, test_every_mart_has_a_contract_a_description_and_tests,
                   test_only_staging_reads_sources):
+        with pytest.raises(AssertionError):
+            check(broken)
+
+
+def _mart_ids(manifest: dict) -> set[str]:
+    return {uid for uid, node in _models(manifest).items() if _layer(node) == "marts"}
+
+
+def test_exposures_read_marts_only_and_name_an_owner(manifest):
+    exposures = manifest.get("exposures", {})
+    assert {e["name"] for e in exposures.values()} >= {"executive_command_center_report", "bi_dashboards"}
+    marts = _mart_ids(manifest)
+    problems = []
+    for exposure in exposures.values():
+        outside = sorted(set(exposure["depends_on"]["nodes"]) - marts)
+        if outside:
+            problems.append(f"{exposure['name']} reads non-marts {outside}")
+        if not exposure["depends_on"]["nodes"]:
+            problems.append(f"{exposure['name']} reads nothing")
+        if not (exposure["owner"].get("name") or exposure["owner"].get("email")):
+            problems.append(f"{exposure['name']}: no owner")
+    assert problems == [], "exposures read the published marts only, and name an owner"
+
+
+def test_bi_exposure_lists_every_mart(manifest):
+    bi = next(e for e in manifest["exposures"].values() if e["name"] == "bi_dashboards")
+    missing = sorted(manifest["nodes"][uid]["name"] for uid in _mart_ids(manifest) - set(bi["depends_on"]["nodes"]))
+    assert missing == [], "every mart is published to BI: add it to bi_dashboards (models/marts/_marts__exposures.yml)"
+
+
+def test_semantic_models_read_marts_only(manifest):
+    semantic_models = manifest.get("semantic_models", {})
+    assert len(semantic_models) >= 5 and len(manifest.get("metrics", {})) >= 10
+    marts = _mart_ids(manifest)
+    outside = sorted(f"{sm['name']} reads {dep}" for sm in semantic_models.values()
+                     for dep in sm["depends_on"]["nodes"] if dep not in marts)
+    assert outside == [], "the semantic layer restates the marts: semantic models read marts only"
+
+
+def test_the_exposure_rules_catch_a_violation(manifest):
+    broken = json.loads(json.dumps(manifest))
+    exposure = next(e for e in broken["exposures"].values() if e["name"] == "bi_dashboards")
+    staging = next(uid for uid, node in _models(broken).items() if _layer(node) == "staging")
+    exposure["depends_on"]["nodes"] = [*exposure["depends_on"]["nodes"][1:], staging]
+    exposure["owner"] = {"name": None, "email": None}
+    semantic_model = next(iter(broken["semantic_models"].values()))
+    semantic_model["depends_on"]["nodes"] = [staging]
+    for check in (test_exposures_read_marts_only_and_name_an_owner, test_bi_exposure_lists_every_mart,
+                  test_semantic_models_read_marts_only):
         with pytest.raises(AssertionError):
             check(broken)
