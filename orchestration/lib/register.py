@@ -267,6 +267,36 @@ class CostModel(_Strict):
         return float(self.labor_rates_per_hour.get(team, self.default_labor_rate_per_hour))
 
 
+class StuckThreshold(_Strict):
+    """A run of ``workflow_id`` is stuck once in the same state longer than this; ``stage`` omitted: any stage."""
+
+    workflow_id: str = Field(min_length=1)
+    stage: str | None = Field(default=None, min_length=1)
+    threshold_minutes: float = Field(gt=0)
+
+
+class Operations(_Strict):
+    """What is happening now (models/marts/operations, docs/operations.md): when an in-flight run is stuck.
+
+    Without a declared threshold a workflow's runs are stuck after
+    ``default_stuck_share_of_cycle_slo`` x its cycle-time SLO (sla.cycle_time_p90_hours) in one state.
+    """
+
+    default_stuck_share_of_cycle_slo: float = Field(default=0.5, gt=0)
+    stuck_thresholds: list[StuckThreshold] = Field(default_factory=list)
+
+    def stuck_rows(self, owners: list[WorkflowOwner]) -> list[tuple]:
+        """(workflow_id, stage, threshold_minutes, is_default): declared rows, plus a workflow-wide default
+        (stage null) for every workflow that declares none."""
+        rows = [(t.workflow_id, t.stage, t.threshold_minutes, False) for t in self.stuck_thresholds]
+        declared = {t.workflow_id for t in self.stuck_thresholds if t.stage is None}
+        rows += [
+            (o.workflow_id, None, self.default_stuck_share_of_cycle_slo * o.sla.cycle_time_p90_hours * 60.0, True)
+            for o in owners if o.workflow_id not in declared
+        ]
+        return rows
+
+
 class Register(_Strict):
     # The register tolerates sections this version does not use (approvals, integrations).
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -280,6 +310,7 @@ class Register(_Strict):
     aging_alerts: AgingAlerts
     slo_objectives: DefaultSloObjectives = Field(default_factory=DefaultSloObjectives)
     cost_model: CostModel
+    operations: Operations = Field(default_factory=Operations)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -330,6 +361,23 @@ class Register(_Strict):
             raise ValueError("\n".join(errors))
         return self
 
+    @model_validator(mode="after")
+    def _operations_rules(self) -> Register:
+        errors: list[str] = []
+        known = {o.workflow_id for o in self.owners}
+        seen: dict[tuple[str, str | None], int] = {}
+        for i, t in enumerate(self.operations.stuck_thresholds):
+            path = f"operations.stuck_thresholds[{i}]"
+            if t.workflow_id not in known:
+                errors.append(f"{path}.workflow_id: unknown workflow {t.workflow_id!r} (not under owners)")
+            key = (t.workflow_id, t.stage)
+            if key in seen:
+                errors.append(f"{path}: duplicate of operations.stuck_thresholds[{seen[key]}] ({t.workflow_id!r}, stage {t.stage!r})")
+            seen.setdefault(key, i)
+        if errors:
+            raise ValueError("\n".join(errors))
+        return self
+
     def objective_pct(self, owner: WorkflowOwner, name: str) -> float:
         """The workflow's objective for an SLI: its own sla.objectives entry, else the register default."""
         value = getattr(owner.sla.objectives, name)
@@ -374,7 +422,7 @@ def _format_errors(exc: ValidationError) -> list[str]:
         for old, new in _PYDANTIC_PHRASES:
             msg = msg.replace(old, new)
         loc = _format_loc(tuple(err["loc"]))
-        if not loc and "\n" in msg or msg.startswith(("owners[", "exceptions.", "rbac.", "cost_model.")):
+        if not loc and "\n" in msg or msg.startswith(("owners[", "exceptions.", "rbac.", "cost_model.", "operations.")):
             # cross-field rules already carry their own paths, one per line
             lines.extend(line for line in msg.splitlines() if line)
         else:
@@ -440,6 +488,7 @@ GOVERNANCE_TABLES: dict[str, str] = {
     "redaction_fields": "field varchar not null primary key, strategy varchar not null",
     "rbac_role_permissions": "role varchar not null, permission varchar not null",
     "rbac_assignments": "principal_type varchar not null, principal varchar not null, role varchar not null, scope varchar not null",
+    "stuck_thresholds": "workflow_id varchar not null, stage varchar, threshold_minutes double not null, is_default boolean not null",
     "register_versions": "register_sha256 varchar not null, version varchar not null, source_path varchar not null, loaded_at timestamp not null",
 }
 
@@ -492,6 +541,7 @@ def register_rows(register: Register) -> dict[str, list[tuple]]:
         ],
         "redaction_fields": [(f, register.data_controls.redaction.strategy) for f in register.data_controls.redaction.fields],
         "rbac_role_permissions": [(r.name, p) for r in register.rbac.roles for p in r.permissions],
+        "stuck_thresholds": register.operations.stuck_rows(register.owners),
         "rbac_assignments": [
             ("user" if a.user else "group", a.user or a.group, a.role, s) for a in register.rbac.assignments for s in a.scope
         ],
