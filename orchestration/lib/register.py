@@ -297,6 +297,61 @@ class Operations(_Strict):
         return rows
 
 
+class ReferencePath(_Strict):
+    """A workflow's reference path for conformance (models/marts/process_mining/_process_mining__docs.md,
+    pm_conformance): allowed start and end activities, allowed directly-follows transitions
+    ("a -> b"), and required stages in order. A rule left empty is not checked; at least one is set."""
+
+    workflow_id: str = Field(min_length=1, max_length=256)
+    start_activities: list[str] = Field(default_factory=list)
+    end_activities: list[str] = Field(default_factory=list)
+    transitions: list[str] = Field(default_factory=list)
+    required_stages: list[str] = Field(default_factory=list)
+
+    @field_validator("transitions")
+    @classmethod
+    def _transition_pairs(cls, v: list[str]) -> list[str]:
+        for i, t in enumerate(v):
+            parts = [p.strip() for p in t.split("->")]
+            if len(parts) != 2 or not all(parts):
+                raise ValueError(f"transitions[{i}] {t!r} must look like 'activity_a -> activity_b'")
+        return v
+
+    @field_validator("start_activities", "end_activities", "required_stages")
+    @classmethod
+    def _unique_names(cls, v: list[str]) -> list[str]:
+        if any(not a.strip() for a in v):
+            raise ValueError("activity names must not be empty")
+        if len(set(v)) != len(v):
+            raise ValueError(f"duplicate activity in {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _some_rule(self) -> ReferencePath:
+        if not (self.start_activities or self.end_activities or self.transitions or self.required_stages):
+            raise ValueError(
+                f"reference path of {self.workflow_id!r} sets no rule: give start_activities, "
+                "end_activities, transitions and/or required_stages"
+            )
+        return self
+
+    def transition_pairs(self) -> list[tuple[str, str]]:
+        return [tuple(p.strip() for p in t.split("->")) for t in self.transitions]  # type: ignore[misc]
+
+
+class ProcessMining(_Strict):
+    reference_paths: list[ReferencePath] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_path_per_workflow(self) -> ProcessMining:
+        seen: set[str] = set()
+        for i, path in enumerate(self.reference_paths):
+            if path.workflow_id in seen:
+                raise ValueError(f"reference_paths[{i}].workflow_id: duplicate reference path for {path.workflow_id!r}")
+            seen.add(path.workflow_id)
+        return self
+
+
 class Register(_Strict):
     # The register tolerates sections this version does not use (approvals, integrations).
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -311,6 +366,7 @@ class Register(_Strict):
     slo_objectives: DefaultSloObjectives = Field(default_factory=DefaultSloObjectives)
     cost_model: CostModel
     operations: Operations = Field(default_factory=Operations)
+    process_mining: ProcessMining = Field(default_factory=ProcessMining)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -489,6 +545,11 @@ GOVERNANCE_TABLES: dict[str, str] = {
     "rbac_role_permissions": "role varchar not null, permission varchar not null",
     "rbac_assignments": "principal_type varchar not null, principal varchar not null, role varchar not null, scope varchar not null",
     "stuck_thresholds": "workflow_id varchar not null, stage varchar, threshold_minutes double not null, is_default boolean not null",
+    "reference_paths": """workflow_id varchar not null primary key, checks_start boolean not null,
+        checks_end boolean not null, checks_transitions boolean not null, checks_required_stages boolean not null""",
+    "reference_path_rules": """workflow_id varchar not null, rule varchar not null, activity varchar not null,
+        next_activity varchar, position integer""",
+    "stuck_thresholds": "workflow_id varchar not null, stage varchar, threshold_minutes double not null, is_default boolean not null",
     "register_versions": "register_sha256 varchar not null, version varchar not null, source_path varchar not null, loaded_at timestamp not null",
 }
 
@@ -540,11 +601,31 @@ def register_rows(register: Register) -> dict[str, list[tuple]]:
             for region, r in sorted(register.data_controls.residency.items())
         ],
         "redaction_fields": [(f, register.data_controls.redaction.strategy) for f in register.data_controls.redaction.fields],
+        **reference_path_rows(register),
         "rbac_role_permissions": [(r.name, p) for r in register.rbac.roles for p in r.permissions],
         "stuck_thresholds": register.operations.stuck_rows(register.owners),
         "rbac_assignments": [
             ("user" if a.user else "group", a.user or a.group, a.role, s) for a in register.rbac.assignments for s in a.scope
         ],
+    }
+
+
+def reference_path_rows(register: Register) -> dict[str, list[tuple]]:
+    """process_mining.reference_paths as governance.reference_paths / reference_path_rules rows."""
+    paths = register.process_mining.reference_paths
+    rules: list[tuple] = []
+    for p in paths:
+        rules += [(p.workflow_id, "start", a, None, None) for a in p.start_activities]
+        rules += [(p.workflow_id, "end", a, None, None) for a in p.end_activities]
+        rules += [(p.workflow_id, "transition", a, b, None) for a, b in dict.fromkeys(p.transition_pairs())]
+        rules += [(p.workflow_id, "required_stage", a, None, i + 1) for i, a in enumerate(p.required_stages)]
+    return {
+        "reference_paths": [
+            (p.workflow_id, bool(p.start_activities), bool(p.end_activities), bool(p.transitions),
+             bool(p.required_stages))
+            for p in paths
+        ],
+        "reference_path_rules": rules,
     }
 
 
