@@ -1,0 +1,136 @@
+{#- One row per workflow x stage x ISO week (week_start = the Monday, UTC), from the stage's first to
+    its last week with an ended stage run: stage runs, attempts, failure rate, the retry
+    distribution, timeout rate, p50/p90 stage duration. Definitions: doc block stage_weekly_rules
+    in _stages__docs.md. Incremental (macros/incremental/mart_recompute.sql): only the weeks after
+    the last one the table keeps for a workflow x stage are computed; the spine's bounds still come
+    from every stage run. -#}
+
+with
+
+executions as (
+
+    select * from {{ ref('fct_stage_executions') }}
+
+),
+
+stage_runs as (
+
+    -- one row per run x stage: its attempts and how its last attempt ended
+    select
+        workflow_id,
+        run_id,
+        stage,
+        max(attempt) as attempts,
+        count(*) as executions,
+        sum(case when outcome = 'timed_out' then 1 else 0 end) as executions_timed_out,
+        min(started_at) as stage_started_at,
+        max(case when is_last_attempt then ended_at end) as stage_ended_at,
+        max(case when is_last_attempt then outcome end) as final_outcome
+
+    from executions
+    group by workflow_id, run_id, stage
+
+),
+
+ended_stage_runs as (
+
+    select
+        stage_runs.*,
+        {{ week_start('stage_ended_at') }} as period_start,
+        {{ seconds_between('stage_started_at', 'stage_ended_at') }} as stage_duration_seconds
+
+    from stage_runs
+    where stage_ended_at is not null
+
+),
+
+activity as (
+
+    select
+        workflow_id,
+        stage,
+        period_start,
+        count(*) as stage_runs,
+        sum(executions) as executions,
+        sum(case when final_outcome in ('failed', 'timed_out') then 1 else 0 end) as stage_runs_failed,
+        sum(case when attempts = 1 then 1 else 0 end) as stage_runs_1_attempt,
+        sum(case when attempts = 2 then 1 else 0 end) as stage_runs_2_attempts,
+        sum(case when attempts = 3 then 1 else 0 end) as stage_runs_3_attempts,
+        sum(case when attempts >= 4 then 1 else 0 end) as stage_runs_4plus_attempts,
+        sum(executions_timed_out) as executions_timed_out,
+        {{ percentile_cont("case when final_outcome = 'completed' then stage_duration_seconds end", 0.5) }}
+            as stage_duration_p50_seconds,
+        {{ percentile_cont("case when final_outcome = 'completed' then stage_duration_seconds end", 0.9) }}
+            as stage_duration_p90_seconds
+
+    from ended_stage_runs
+    group by workflow_id, stage, period_start
+
+),
+
+activity_bounds as (
+
+    select
+        workflow_id,
+        stage,
+        min(period_start) as first_period_start,
+        max(period_start) as last_period_start
+
+    from ended_stage_runs
+    group by workflow_id, stage
+
+),
+
+spine as (
+
+    {{ period_spine('activity_bounds', 'first_period_start', 'last_period_start', 'week', 'period_start') }}
+
+),
+
+build_state as (
+
+    select * from {{ ref('int_build_state') }}
+
+),
+
+final as (
+
+    select
+        spine.workflow_id,
+        spine.stage,
+        spine.period_start as week_start,
+
+        cast(coalesce(activity.stage_runs, 0) as bigint) as stage_runs,
+        cast(coalesce(activity.executions, 0) as bigint) as executions,
+        cast(coalesce(activity.stage_runs_failed, 0) as bigint) as stage_runs_failed,
+        case
+            when coalesce(activity.stage_runs, 0) = 0 then null
+            else cast(activity.stage_runs_failed as double) / activity.stage_runs
+        end as failure_rate,
+        cast(coalesce(activity.stage_runs_1_attempt, 0) as bigint) as stage_runs_1_attempt,
+        cast(coalesce(activity.stage_runs_2_attempts, 0) as bigint) as stage_runs_2_attempts,
+        cast(coalesce(activity.stage_runs_3_attempts, 0) as bigint) as stage_runs_3_attempts,
+        cast(coalesce(activity.stage_runs_4plus_attempts, 0) as bigint) as stage_runs_4plus_attempts,
+        cast(coalesce(activity.executions_timed_out, 0) as bigint) as executions_timed_out,
+        case
+            when coalesce(activity.executions, 0) = 0 then null
+            else cast(activity.executions_timed_out as double) / activity.executions
+        end as timeout_rate,
+        -- rounded to the microsecond, as the cycle-time percentiles (hides interpolation noise)
+        cast(round(activity.stage_duration_p50_seconds, 6) as double) as stage_duration_p50_seconds,
+        cast(round(activity.stage_duration_p90_seconds, 6) as double) as stage_duration_p90_seconds,
+
+        {{ mart_build_state_columns() }}
+
+    from spine
+    cross join build_state
+    left join activity
+        on spine.workflow_id = activity.workflow_id
+        and spine.stage = activity.stage
+        and spine.period_start = activity.period_start
+    {{ mart_kept_key_join('spine', ['workflow_id', 'stage'], 'week_start') }}
+    where {{ mart_kept_key_filter('spine.period_start') }}
+
+)
+
+select * from final
