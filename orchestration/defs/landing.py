@@ -163,7 +163,7 @@ def raw_workflow_events(
     """Land every file of the landing folder; fail at the end, naming each refused file.
 
     Files are landed in telemetry shape, except files under ``minimal/<workflow_id>/``, which are
-    minimal event logs of that workflow (docs/event-contract.md). A file refused for its content is
+    minimal event logs of that workflow (XES logs when ``.xes``/``.xes.gz``; docs/event-contract.md). A file refused for its content is
     recorded (raw.refused_files): this run fails naming it, later runs skip it with a warning so one
     bad file does not block every scheduled build; a corrected file (new bytes) lands normally.
     A refused file keeps nothing in the warehouse; the other files of the run are landed (and in the

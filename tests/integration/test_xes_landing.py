@@ -282,3 +282,35 @@ def test_a_generated_log_reads_the_same_in_pm4py(tmp_path, con, register):
     ).fetchall())
     theirs = log.groupby("case:concept:name", sort=False)["concept:name"].agg(">".join).to_dict()
     assert ours == theirs
+
+
+def test_dagster_landing_asset_follows_the_folder_convention(command_center_env):
+    import dagster as dg
+
+    from orchestration.defs.landing import raw_workflow_events
+    from orchestration.defs.register import governance_register
+    from orchestration.defs.resources import LandingResource, WarehouseResource
+
+    settings = command_center_env
+    log = HEADER + '<trace><string key="concept:name" value="D1"/>' + ev("A", "2026-11-19T08:00:00Z") + (
+        ev("B", "2026-11-19T08:00:00Z", lifecycle="start") + "</trace></log>"
+    )
+    write(settings.landing_dir / "minimal" / "returns_processing_v1" / "export.xes.gz", log)
+    result = dg.materialize(
+        [governance_register, raw_workflow_events],
+        resources={
+            "warehouse": WarehouseResource(duckdb_path=str(settings.duckdb_path)),
+            "landing": LandingResource(landing_dir=str(settings.landing_dir), register_path=str(settings.register_path)),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    con = connect(settings.duckdb_path, read_only=True)
+    try:
+        rows = con.execute(
+            "select workflow_id, run_id, stage, log_format, source_row_number from raw.workflow_events "
+            "order by source_row_number"
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows == [("returns_processing_v1", "D1", "A", "xes", 1), ("returns_processing_v1", "D1", "B", "xes", 2)]
