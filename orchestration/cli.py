@@ -311,6 +311,21 @@ def cmd_status(args, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_dfg(args, settings: Settings) -> int:
+    """The directly-follows graph picture of a workflow, from the published marts (orchestration/lib/process_mining)."""
+    from orchestration.lib.process_mining.dfg import DfgError, write_dfg
+    from orchestration.lib.publish import connect_published
+
+    try:
+        week = date.fromisoformat(args.week) if args.week else None
+        with connect_published(settings) as con:
+            week, edges = write_dfg(con, args.workflow, Path(args.out), week)
+    except (DfgError, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    print(f"wrote {args.out}: {args.workflow}, week of {week}, {edges} edges")
+    return EXIT_OK
+
+
 def cmd_register(args, settings: Settings) -> int:
     register = _load_register(settings)
     print(
@@ -453,6 +468,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("register", help="validate the governance register and print a summary")
     r.set_defaults(func=cmd_register)
+
+    f = sub.add_parser("dfg", help="render a workflow's directly-follows graph (edge count, p50 time) from the marts")
+    f.add_argument("--workflow", required=True, help="the workflow_id")
+    f.add_argument("--week", help="YYYY-MM-DD, a day of the ISO week (default: the latest week with edges)")
+    f.add_argument("--out", required=True, help="output file: .svg (default format), .png, .pdf or .dot")
+    f.set_defaults(func=cmd_dfg)
 
     p = sub.add_parser("parse", help="run `dbt parse` (writes target/manifest.json for Dagster)")
     p.set_defaults(func=cmd_parse)
