@@ -363,6 +363,20 @@ def _reset_demo_warehouse(settings: Settings, sample_dir: Path) -> None:
         Path(str(db) + suffix).unlink(missing_ok=True)
 
 
+def cmd_report(args, settings: Settings) -> int:
+    from orchestration.lib.report import ReportError, parse_week, write_report
+
+    try:
+        report = write_report(settings, args.out, parse_week(args.week) if args.week else None)
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    print(f"wrote {args.out}: command-center report for the ISO week of {report.week} "
+          f"(marts as of {report.as_of:%Y-%m-%d %H:%M} UTC)")
+    for line in report.headlines:
+        print(f"  {line}")
+    return EXIT_OK
+
+
 def cmd_demo(args, settings: Settings) -> int:
     from orchestration.lib.dbt import run_dbt
     from orchestration.lib.publish import publish_after_build
@@ -478,6 +492,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parse", help="run `dbt parse` (writes target/manifest.json for Dagster)")
     p.set_defaults(func=cmd_parse)
 
+    rp = sub.add_parser(
+        "report", help="write the weekly executive report (one self-contained HTML file) from the published marts"
+    )
+    rp.add_argument("--week", metavar="YYYY-MM-DD",
+                    help="the Monday of the ISO week to report (default: the latest full week before as_of)")
+    rp.add_argument("--out", required=True, metavar="PATH", help="the HTML file to write (replaced atomically)")
+    rp.set_defaults(func=cmd_report)
+
     d = sub.add_parser("demo", help="generate 90 days of sample events, land them, dbt build, print a summary")
     d.add_argument("--days", type=int, default=90)
     d.add_argument("--runs-per-day", type=int, default=40)
@@ -485,6 +507,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--end-date", help="YYYY-MM-DD (default: today, UTC)")
     d.add_argument("--defect-rate", type=float, default=0.005)
     d.set_defaults(func=cmd_demo)
+
+    from orchestration.lib.operations.backtest import add_backtest_parser
+
+    add_backtest_parser(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""What is happening now (issue 11): the at-risk prediction's backtest (``backtest``)."""
