@@ -163,6 +163,8 @@ def test_identical_events_in_one_trace_are_distinct(tmp_path, con, register):
         ("broken.xes.gz", HEADER + "<trace>\n<event>\n", "is not well-formed XML at line "),
         ("notgzip.xes.gz", None, "cannot be read as gzip"),
         ("root.xes", '<?xml version="1.0"?><events><event/></events>', "is not an XES log: its root element is <events>"),
+        ("empty_root.xes", '<?xml version="1.0"?><foo/>', "is not an XES log: its root element is <foo>"),
+        ("trace_in_trace.xes", HEADER + "<trace>\n<trace/></trace></log>", "has a <trace> at line 8 inside <trace>"),
         ("nested.xes", HEADER + '<trace><container key="c"><event/></container></trace></log>',
          "has an <event> at line 7 inside <container>"),
     ],

@@ -170,13 +170,17 @@ def _raw_xml(elem: etree._Element) -> str:
     return etree.tostring(elem, encoding="unicode", with_tail=False)[:_RAW_XML_CHARS]
 
 
-def _forget(elem: etree._Element) -> None:
-    """Free what iterparse built so far: the element's content and its earlier siblings."""
+def _forget(elem: etree._Element, *, only_events: bool = False) -> None:
+    """Free what iterparse built so far: the element's content and its earlier siblings (for an
+    event in a trace, only the earlier events: the trace's attributes are read when it ends)."""
     elem.clear(keep_tail=False)
     parent = elem.getparent()
-    if parent is not None:
-        while elem.getprevious() is not None:
-            del parent[0]
+    if parent is None:
+        return
+    while (previous := elem.getprevious()) is not None:
+        if only_events and _local(previous.tag) != "event":
+            break
+        parent.remove(previous)
 
 
 class _Batches:
@@ -226,53 +230,58 @@ def _check_root(path: Path, elem: etree._Element) -> None:
         raise LandingError(path, f"is not an XES log: its root element is <{_local(elem.tag)}>, not <log>")
 
 
-def _parse(path: Path, fh, batches: _Batches) -> None:  # noqa: C901 -- one state machine over iterparse's events
-    """Walk the document: number events in document order, collect trace attributes, emit records."""
+def _misplaced(elem: etree._Element, root: etree._Element) -> str | None:
+    """Why a <trace> or <event> is not where XES puts it (None when it is): traces sit in the log,
+    events in a trace of the log or in the log itself."""
+    parent = elem.getparent()
+    name = _local(elem.tag)
+    if name == "log" and elem is not root:
+        return f"has a <log> at line {elem.sourceline} inside <{_local(parent.tag)}>"
+    if name == "trace" and parent is not root:
+        return f"has a <trace> at line {elem.sourceline} inside <{_local(parent.tag)}>; XES traces sit in the <log>"
+    if name == "event" and not (parent is root or (_local(parent.tag) == "trace" and parent.getparent() is root)):
+        return (
+            f"has an <event> at line {elem.sourceline} inside <{_local(parent.tag)}>; XES events sit in a "
+            "<trace> or directly in the <log>"
+        )
+    return None
+
+
+def _parse(path: Path, fh, batches: _Batches) -> None:
+    """Walk the document: number events in document order, emit each event when it ends and each
+    trace's attributes when the trace ends. Only <log>, <trace> and <event> produce parser events
+    (``tag``): an event's and a trace's attributes are read from the element when it ends."""
     context = etree.iterparse(
-        fh, events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=False,
-        load_dtd=False, remove_comments=True, remove_pis=True,
+        fh, events=("start", "end"), tag=("{*}log", "{*}trace", "{*}event"), resolve_entities=False,
+        no_network=True, huge_tree=False, load_dtd=False, remove_comments=True, remove_pis=True,
     )
-    stack: list[str] = []
+    root = None
     event_no = trace_no = 0
-    trace_attrs: dict = {}
-    trace_problem: str | None = None
     for action, elem in context:
+        if root is None:
+            root = elem.getroottree().getroot()
+            _check_root(path, root)
         if action == "start":
-            name = _local(elem.tag)
-            if not stack:
-                _check_root(path, elem)
-            elif name == "trace" and len(stack) == 1:
+            if (why := _misplaced(elem, root)) is not None:
+                raise LandingError(path, why)
+            if _local(elem.tag) == "trace":
                 trace_no += 1
-                trace_attrs, trace_problem = {}, None
-            elif name == "event" and not (len(stack) == 1 or (len(stack) == 2 and stack[-1] == "trace")):
-                raise LandingError(
-                    path, f"has an <event> at line {elem.sourceline} inside <{stack[-1]}>; XES events sit in a "
-                    "<trace> or directly in the <log>"
-                )
-            stack.append(name)
-            continue
-        name = stack.pop()
-        depth = len(stack)  # 0: log, 1: a child of log, 2: a child of a trace
-        parent = stack[-1] if stack else None
-        if name == "event" and (depth == 1 or (depth == 2 and parent == "trace")):
+        elif _local(elem.tag) == "event":
             event_no += 1
             problem, text = _event_record(elem)
-            batches.events.append((event_no, trace_no if depth == 2 else None, problem, text))
+            in_trace = elem.getparent() is not root
+            batches.events.append((event_no, trace_no if in_trace else None, problem, text))
             if len(batches.events) >= CHUNK_EVENTS:
                 batches.flush()
-        elif depth == 2 and parent == "trace" and name in _ATTRIBUTES:
+            _forget(elem, only_events=in_trace)
+        elif _local(elem.tag) == "trace":
             try:
-                key, value, meta = _attribute(elem)
-                trace_attrs[key] = value
-                if meta:
-                    trace_attrs[f"{key}@meta"] = meta
+                batches.traces.append((trace_no, None, _trace_record(_attributes(elem))))
             except _BadValue as exc:
-                trace_problem = trace_problem or f"trace attribute: {exc}"
-        elif depth == 1 and name == "trace":
-            batches.traces.append((trace_no, trace_problem, _trace_record(trace_attrs)))
-        elif depth > 2 or (depth == 2 and parent != "trace"):
-            continue  # inside an event or attribute: read when its event or attribute ends
-        _forget(elem)
+                batches.traces.append((trace_no, f"trace attribute: {exc}", "{}"))
+            _forget(elem)
+    if root is None and getattr(context, "root", None) is not None:
+        _check_root(path, context.root)  # a document with no log, trace or event element at all
     batches.flush()
 
 
@@ -305,11 +314,11 @@ def read_xes(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             from _cc_xes_events e left join _cc_xes_traces t using (_trace)
             order by e._row"""
         )
-        con.execute(
-            "create temp table _cc_json as select _row, _problem, (case when _problem is null then _text end)::json as j "
-            "from _cc_records"
-        )
     finally:
         con.execute("drop table if exists _cc_xes_events")
         con.execute("drop table if exists _cc_xes_traces")
+    con.execute(
+        "create temp table _cc_json as select _row, _problem, (case when _problem is null then _text end)::json as j "
+        "from _cc_records"
+    )
     return None  # keys differ per event, as in JSON Lines (readers._json_keys)
