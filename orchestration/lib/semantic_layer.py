@@ -5,9 +5,10 @@ Why not the `mf` CLI: dbt-metricflow's CLI asks PyPI for a newer version of itse
 invocation (the `update_checker` package, a GET to pypi.org with no switch to turn it off), and it
 opens the warehouse through the dbt adapter for writing. Here the semantic manifest dbt writes
 (`target/semantic_manifest.json`, by `dbt parse` or any build) is loaded as it is, MetricFlow
-renders its DuckDB SQL, and the SQL runs on a read-only DuckDB connection with the file attached as
-catalog ``command_center`` (the database name dbt records for every model), so the warehouse or its
-published copy (the marts only: queries that need the time spine must use the warehouse) both work.
+renders its DuckDB SQL, and the SQL runs on a read-only DuckDB connection with the file attached
+under the catalog name the manifest records (``command_center``, the stem of the warehouse file dbt
+parsed with), so the warehouse or its published copy (the marts only: queries that need the time
+spine must use the warehouse) both work.
 MetricFlow's own telemetry only writes to a Python logger (metricflow.telemetry), and the CLI is
 not used.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,9 +31,6 @@ from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
 from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
 from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 from metricflow_semantics.sql.sql_bind_parameters import SqlBindParameterSet
-
-#: the catalog name dbt gives every relation on the DuckDB target (the warehouse file's stem)
-CATALOG = "command_center"
 
 _NO_PARAMETERS = SqlBindParameterSet()
 
@@ -132,15 +131,27 @@ class SemanticLayer:
 def open_semantic_layer(duckdb_path: Path, target_path: Path) -> Iterator[SemanticLayer]:
     """The semantic layer over ``duckdb_path`` (opened read-only), from the manifest in ``target_path``."""
     manifest = load_semantic_manifest(target_path)
+    catalog = manifest_catalog(manifest)
     connection = duckdb.connect(":memory:")
     try:
         connection.execute("set TimeZone = 'UTC'")
-        connection.execute(f"attach '{_sql_path(duckdb_path)}' as {CATALOG} (read_only)")
+        connection.execute(f"attach '{_sql_path(duckdb_path)}' as \"{catalog}\" (read_only)")
         client = ReadOnlyDuckDbSqlClient(connection)
         engine = MetricFlowEngine(semantic_manifest_lookup=SemanticManifestLookup(manifest), sql_client=client)
         yield SemanticLayer(engine)
     finally:
         connection.close()
+
+
+def manifest_catalog(manifest) -> str:
+    """The one DuckDB catalog (database) the manifest's relations name: the stem of the file dbt was
+    configured with when it parsed (``command_center`` for the default warehouse)."""
+    relations = [model.node_relation for model in manifest.semantic_models]
+    relations += [spine.node_relation for spine in manifest.project_configuration.time_spines]
+    catalogs = {relation.database for relation in relations if relation.database}
+    if len(catalogs) != 1 or not re.fullmatch(r"[A-Za-z0-9_\-]+", next(iter(catalogs))):
+        raise SemanticLayerError(f"expected the relations of one DuckDB catalog in the semantic manifest, got {catalogs}")
+    return catalogs.pop()
 
 
 def _sql_path(path: Path) -> str:
