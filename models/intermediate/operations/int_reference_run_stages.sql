@@ -13,7 +13,8 @@ as_of as (
 
     select
         as_of_ts,
-        {{ add_days('as_of_ts', -(var('prediction_reference_days', 28) | int)) }} as reference_from_ts
+        {{ timestamp_add_seconds('as_of_ts', 'cast(' ~ (-86400 * (var('prediction_reference_days', 28) | int)) ~ ' as double)') }}
+            as reference_from_ts
 
     from {{ ref('int_as_of') }}
 
