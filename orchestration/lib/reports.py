@@ -73,6 +73,8 @@ def demo_summary(settings: Settings) -> str:
         if as_of is None:
             return "the warehouse holds no events yet"
         week = last_full_week(as_of)
+        from orchestration.lib.operations.report import operations_section  # here: it imports this module
+
         lines = [
             f"Last full ISO week: {week} to {week + timedelta(days=6)} (UTC); data as of {as_of:%Y-%m-%d %H:%M} UTC",
             "",
@@ -81,6 +83,7 @@ def demo_summary(settings: Settings) -> str:
             *_budget_section(con),
             *_cost_section(con, week),
             *_landing_section(con),
+            *operations_section(con),
         ]
     finally:
         con.close()

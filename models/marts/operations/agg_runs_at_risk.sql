@@ -166,6 +166,8 @@ final as (
         {{ timestamp_add_seconds('as_of_ts', 'round(predicted_remaining_seconds, 6)') }} as predicted_end_at,
         cast(round(breach_probability, 6) as double) as breach_probability,
         coalesce(breach_probability >= 0.5, false) as is_at_risk,
+        -- already breached: longer in flight than the SLO (at risk by definition)
+        coalesce(elapsed_seconds > cycle_time_slo_seconds, false) as is_past_slo,
         cast(round(median_cycle_time_seconds, 6) as double) as baseline_median_cycle_time_seconds,
         cast(round(baseline_remaining_seconds, 6) as double) as baseline_remaining_seconds,
         case

@@ -42,6 +42,7 @@ select
     p.baseline_remaining_seconds,
     p.is_at_risk,
     p.baseline_is_at_risk,
+    p.is_past_slo,
     r.final_status,
     r.cycle_time_seconds,
     date_diff('microsecond', p.as_of_ts, r.ended_at) / 1e6 as actual_remaining_seconds,
@@ -165,7 +166,7 @@ def score_rows(label: str, rows: list[dict]) -> Score:
         s.known_breach += 1
         s.model.add(bool(row["is_at_risk"]), actual)
         s.baseline.add(bool(row["baseline_is_at_risk"]), actual)
-        if row["elapsed_seconds"] > row["cycle_time_slo_seconds"]:
+        if row["is_past_slo"]:
             s.past_slo_at_cutoff += 1
         else:
             s.model_open.add(bool(row["is_at_risk"]), actual)
