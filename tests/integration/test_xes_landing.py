@@ -316,3 +316,40 @@ def test_dagster_landing_asset_follows_the_folder_convention(command_center_env)
     finally:
         con.close()
     assert rows == [("returns_processing_v1", "D1", "A", "xes", 1), ("returns_processing_v1", "D1", "B", "xes", 2)]
+
+
+def test_xes_cases_feed_the_run_and_process_mining_models(shared_warehouse_copy):
+    """Landed XES events need nothing of their own downstream: the runs and process-mining models
+    read them like minimal-log events (one dbt run of the four models that read the events)."""
+    from orchestration.lib.dbt import run_dbt
+
+    settings = shared_warehouse_copy
+    log = HEADER + '<trace><string key="concept:name" value="X1"/>' + (
+        ev("A", "2026-11-20T10:00:00Z", lifecycle="complete")
+        + ev("B", "2026-11-20T12:00:00+02:00", lifecycle="start")      # 10:00Z: ties with A, after it in the file
+        + ev("B", "2026-11-20T06:30:00-05:00", lifecycle="complete")   # 11:30Z
+        + ev("C", "2026-11-20T11:30:00Z", lifecycle="complete")        # ties with B complete
+    ) + "</trace></log>"
+    path = write(settings.landing_dir.parent / "x.xes", log)
+    assert main(["ingest", "--log-format", "xes", "--workflow", "xes_wf", "--region", "us-east-1", str(path)]) == 0
+    run_dbt(settings, ["run", "--select",
+                       "int_runs_summarized int_case_events_sequenced fct_case_variants fct_activity_durations"])
+    con = connect(settings.duckdb_path, read_only=True)
+    try:
+        run = con.execute(
+            "select log_format, final_status, started_at, ended_at from intermediate.int_runs_summarized "
+            "where workflow_id = 'xes_wf'"
+        ).fetchall()
+        case = con.execute(
+            "select variant, start_activity, end_activity, case_duration_seconds from marts.fct_case_variants "
+            "where workflow_id = 'xes_wf'"
+        ).fetchall()
+        durations = con.execute(
+            "select activity, duration_seconds from marts.fct_activity_durations "
+            "where workflow_id = 'xes_wf' and pairing is not null and started_at < completed_at"
+        ).fetchall()
+    finally:
+        con.close()
+    assert run == [("minimal", "completed", datetime(2026, 11, 20, 10), datetime(2026, 11, 20, 11, 30))]
+    assert case == [("A > B > C", "A", "C", 5400)]
+    assert ("B", 5400) in durations
