@@ -69,6 +69,8 @@ CHUNK_EVENTS = 50_000
 _RAW_XML_CHARS = 4096
 
 _SCALARS = frozenset({"string", "date", "int", "float", "boolean", "id"})
+_TEXT_KINDS = frozenset({"string", "date", "id"})
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _ATTRIBUTES = _SCALARS | {"list", "container"}
 _INT64 = 2**63
 
@@ -87,8 +89,17 @@ class _BadValue(ValueError):
     """An attribute that cannot be read; the message is the quarantine detail."""
 
 
+#: Local names of the tags seen (``{http://www.xes-standard.org/}event`` -> ``event``), up to a bound.
+_LOCAL_NAMES: dict[object, str] = {}
+
+
 def _local(tag: object) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag.rpartition("}")[2] if isinstance(tag, str) else ""
+        if len(_LOCAL_NAMES) < 1024:  # a hostile file's many distinct names must not grow it
+            _LOCAL_NAMES[tag] = name
+    return name
 
 
 def _scalar(kind: str, key: str, raw: str | None, line: int | None):
@@ -134,7 +145,13 @@ def _attributes(parent: etree._Element) -> dict:
     are ignored; a repeated key: the last wins; meta-attributes under ``<key>@meta``)."""
     out: dict = {}
     for child in parent:
-        if _local(child.tag) in _ATTRIBUTES:
+        kind = _local(child.tag)
+        if kind in _TEXT_KINDS and not len(child):  # the common case, inline: a plain text attribute
+            key, value = child.get("key"), child.get("value")
+            if key is not None and value is not None:
+                out[key] = value
+                continue
+        if kind in _ATTRIBUTES:
             key, value, meta = _attribute(child)
             out[key] = value
             if meta:
@@ -151,7 +168,7 @@ def _event_record(elem: etree._Element) -> tuple[str | None, str]:
     for key in _RESERVED:
         if key in attrs:
             attrs[f"event:{key}"] = attrs.pop(key)
-    text = json.dumps(attrs, ensure_ascii=False, separators=(",", ":"))
+    text = _JSON.encode(attrs)
     if len(text) > MAX_LINE_BYTES:
         return f"the event is longer than the {MAX_LINE_BYTES >> 20} MiB limit (line {elem.sourceline})", text[:_RAW_XML_CHARS]
     return None, text
@@ -163,7 +180,7 @@ def _trace_record(attrs: dict) -> str:
         record[XES_COLUMN_MAP["case_id"]] = attrs.pop("concept:name")
     if attrs:
         record[TRACE_KEY] = attrs
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return _JSON.encode(record)
 
 
 def _raw_xml(elem: etree._Element) -> str:
