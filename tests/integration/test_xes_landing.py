@@ -353,3 +353,20 @@ def test_xes_cases_feed_the_run_and_process_mining_models(shared_warehouse_copy)
     assert run == [("minimal", "completed", datetime(2026, 11, 20, 10), datetime(2026, 11, 20, 11, 30))]
     assert case == [("A > B > C", "A", "C", 5400)]
     assert ("B", 5400) in durations
+
+
+def test_an_unreadable_trace_attribute_quarantines_its_events(tmp_path, con, register):
+    log = HEADER + (
+        '<trace><string key="concept:name" value="t1"/><boolean key="vip" value="maybe"/>'
+        + ev("A", "2026-11-19T10:00:00Z") + ev("B", "2026-11-19T11:00:00Z") + "</trace>\n"
+        + '<trace><string key="concept:name" value="t2"/>'
+        + ev("A", "2026-11-19T10:00:00Z", extra='<string value="no key"/>') + ev("B", "2026-11-19T11:00:00Z")
+        + "</trace></log>"
+    )
+    result = land(con, register, write(tmp_path / "bad_attrs.xes", log))
+    assert (result.rows_read, result.rows_loaded, result.quarantine_reasons) == (4, 1, {"malformed_record": 3})
+    details = con.execute("select source_row_number, reason_detail from raw.quarantine order by 1").fetchall()
+    assert [n for n, _ in details] == [1, 2, 3]
+    assert details[0][1].startswith("trace attribute: boolean attribute 'vip' has value 'maybe', not true/false")
+    assert details[2][1].startswith("a <string> attribute without a key (line 10)")
+    assert con.execute("select run_id, stage from raw.workflow_events").fetchall() == [("t2", "B")]
