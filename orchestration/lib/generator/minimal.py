@@ -56,6 +56,20 @@ def case_steps(t0: int, amount: float, u: np.ndarray, gaps: np.ndarray) -> list[
     return steps
 
 
+def case_starts(
+    rng: np.random.Generator, kind: str, *, seed: int, days: int, cases_per_day: int, end_date: date
+) -> tuple[int, int, np.ndarray, list[str]]:
+    """(horizon ms, number of cases, their sorted start instants in epoch ms, their ids) of an
+    order-to-ship log over ``[end_date - days, end_date)``; ``kind`` names the id namespace."""
+    horizon = epoch_ms(end_date)
+    start_ms = epoch_ms(end_date - timedelta(days=days))
+    n = int(rng.poisson(cases_per_day * days)) if cases_per_day > 0 else 0
+    t0 = start_ms + np.sort(rng.integers(0, days * MS_PER_DAY, size=n))
+    case_ids = hex_ids("ORD-", namespace(kind, seed, days, cases_per_day, end_date.isoformat()),
+                       np.arange(n)).to_pylist()
+    return horizon, n, t0, case_ids
+
+
 def _table(rows: dict[str, list], times: list[int]) -> pa.Table:
     times_arr = np.array(times, dtype=np.int64)
     order = np.lexsort((np.arange(len(times_arr)), times_arr))
@@ -88,12 +102,8 @@ def generate_minimal_log(*, days: int, cases_per_day: int, seed: int, end_date: 
     if days < 1:
         raise ValueError("days must be at least 1")
     rng = np.random.default_rng(rng_seed(seed, 2))
-    horizon = epoch_ms(end_date)
-    start_ms = epoch_ms(end_date - timedelta(days=days))
-    n = int(rng.poisson(cases_per_day * days)) if cases_per_day > 0 else 0
-    t0 = start_ms + np.sort(rng.integers(0, days * MS_PER_DAY, size=n))
-    case_ids = hex_ids("ORD-", namespace("minimal-v1", seed, days, cases_per_day, end_date.isoformat()),
-                       np.arange(n)).to_pylist()
+    horizon, n, t0, case_ids = case_starts(rng, "minimal-v1", seed=seed, days=days, cases_per_day=cases_per_day,
+                                           end_date=end_date)
     channel = rng.integers(0, len(CHANNELS), n)
     location = rng.integers(0, len(LOCATIONS), n)
     amount = np.round(lognormal(rng, 85.0, 0.8, n), 2)

@@ -22,8 +22,8 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from orchestration.lib.generator.common import MS_PER_DAY, epoch_ms, hex_ids, lognormal, namespace, rng_seed
-from orchestration.lib.generator.minimal import CHANNELS, case_steps
+from orchestration.lib.generator.common import lognormal, rng_seed
+from orchestration.lib.generator.minimal import CHANNELS, case_starts, case_steps
 
 #: Offsets the cases' timestamps are written with, in minutes east of UTC (0 is written 'Z').
 OFFSETS = (0, 120, -300, 330)
@@ -73,12 +73,8 @@ def write_xes_log(path: Path | str, *, days: int, cases_per_day: int, seed: int,
         raise ValueError("days must be at least 1")
     path = Path(path)
     rng = np.random.default_rng(rng_seed(seed, 3))
-    horizon = epoch_ms(end_date)
-    start_ms = epoch_ms(end_date - timedelta(days=days))
-    n = int(rng.poisson(cases_per_day * days)) if cases_per_day > 0 else 0
-    t0 = start_ms + np.sort(rng.integers(0, days * MS_PER_DAY, size=n))
-    case_ids = hex_ids("ORD-", namespace("xes-v1", seed, days, cases_per_day, end_date.isoformat()),
-                       np.arange(n)).to_pylist()
+    horizon, n, t0, case_ids = case_starts(rng, "xes-v1", seed=seed, days=days, cases_per_day=cases_per_day,
+                                           end_date=end_date)
     channel = rng.integers(0, len(CHANNELS), n)
     offset = rng.integers(0, len(OFFSETS), n)
     amount = np.round(lognormal(rng, 85.0, 0.8, n), 2)
