@@ -65,6 +65,16 @@ dagster: $(STAMP)
 	$(BIN)/command-center parse
 	$(BIN)/dagster dev -m orchestration.definitions
 
+# The dbt docs (models, tests, exposures, semantic layer) as one self-contained page, generated on
+# the DuckDB warehouse (the catalog is empty before `make demo`) into target/docs_site/ and served on
+# http://127.0.0.1:$(DOCS_PORT)/; nothing is fetched from outside (dbt's usage tracker is removed
+# from the page: orchestration/lib/dbt_docs.py). MetricFlow has no telemetry switch: its telemetry
+# only writes to a Python logger; the `mf` CLI (not used here) asks PyPI for updates on every run.
+DOCS_PORT ?= 8080
+.PHONY: docs
+docs: $(STAMP)
+	$(BIN)/python -m orchestration.lib.dbt_docs --port $(DOCS_PORT)
+
 clean:
 	rm -rf warehouse landing .dagster_home target logs
 
