@@ -364,24 +364,10 @@ def _reset_demo_warehouse(settings: Settings, sample_dir: Path) -> None:
 
 
 def cmd_report(args, settings: Settings) -> int:
-    from orchestration.lib.report import ReportError, parse_week, write_report
+    from orchestration.lib.report import ReportError, parse_week, published_marts_path, write_report
 
     try:
-        report = write_report(settings, args.out, parse_week(args.week) if args.week else None)
-    except ReportError as exc:
-        raise CliError(str(exc)) from None
-    print(f"wrote {args.out}: command-center report for the ISO week of {report.week} "
-          f"(marts as of {report.as_of:%Y-%m-%d %H:%M} UTC)")
-    for line in report.headlines:
-        print(f"  {line}")
-    return EXIT_OK
-
-
-def cmd_report(args, settings: Settings) -> int:
-    from orchestration.lib.report import ReportError, parse_week, write_report
-
-    try:
-        report = write_report(settings, args.out, parse_week(args.week) if args.week else None)
+        report = write_report(published_marts_path(settings), args.out, parse_week(args.week) if args.week else None)
     except ReportError as exc:
         raise CliError(str(exc)) from None
     print(f"wrote {args.out}: command-center report for the ISO week of {report.week} "
@@ -505,14 +491,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("parse", help="run `dbt parse` (writes target/manifest.json for Dagster)")
     p.set_defaults(func=cmd_parse)
-
-    rp = sub.add_parser(
-        "report", help="write the weekly executive report (one self-contained HTML file) from the published marts"
-    )
-    rp.add_argument("--week", metavar="YYYY-MM-DD",
-                    help="the Monday of the ISO week to report (default: the latest full week before as_of)")
-    rp.add_argument("--out", required=True, metavar="PATH", help="the HTML file to write (replaced atomically)")
-    rp.set_defaults(func=cmd_report)
 
     rp = sub.add_parser(
         "report", help="write the weekly executive report (one self-contained HTML file) from the published marts"

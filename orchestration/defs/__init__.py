@@ -14,6 +14,7 @@ Layout (later additions slot in beside these):
     jobs.py       land_new_files, daily_land_and_build, weekly_slo_snapshot (in-process executor)
     schedules.py  daily_land_and_build_schedule (05:00 UTC), weekly_slo_snapshot_schedule (Mon 06:00 UTC)
     sensors.py    landing_folder_sensor (new files in the landing folder -> land_new_files)
+    report.py     weekly_command_center_report: the weekly HTML report (group reports), run by the weekly job
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from orchestration.defs.dbt import build_dbt_assets, build_dbt_project, build_we
 from orchestration.defs.jobs import JOBS
 from orchestration.defs.landing import raw_workflow_events
 from orchestration.defs.register import governance_register
+from orchestration.defs.report import build_weekly_report_asset
 from orchestration.defs.resources import LandingResource, WarehouseResource, dbt_cli_resource
 from orchestration.defs.schedules import SCHEDULES
 from orchestration.defs.sensors import landing_folder_sensor
@@ -40,8 +42,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = prepare_environment(settings or get_settings())
     project = build_dbt_project(settings)
     ensure_manifest(project)
+    weekly_dbt = build_weekly_dbt_assets(project)
     return dg.Definitions(
-        assets=[governance_register, raw_workflow_events, build_dbt_assets(project), build_weekly_dbt_assets(project)],
+        assets=[governance_register, raw_workflow_events, build_dbt_assets(project), weekly_dbt,
+                build_weekly_report_asset(weekly_dbt.keys)],
         jobs=list(JOBS),
         schedules=list(SCHEDULES),
         sensors=[landing_folder_sensor],

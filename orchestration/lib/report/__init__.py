@@ -24,7 +24,7 @@ from orchestration.lib.report.data import ReportError, parse_week
 from orchestration.lib.report.headlines import improvement_lines, windows_note
 from orchestration.lib.report.html import Panel, render
 
-__all__ = ["Report", "ReportError", "build_report", "parse_week", "write_report"]
+__all__ = ["Report", "ReportError", "build_report", "parse_week", "published_marts_path", "write_report"]
 
 
 @dataclass(frozen=True)
@@ -109,13 +109,28 @@ def build_report(con, week: date | None = None, *, source: str = "published mart
     return Report(html, week, instant, lines, panels)
 
 
-def write_report(settings, out: Path | str, week: date | None = None) -> Report:
-    """Build the report from the published marts of ``settings`` and write it to ``out`` atomically."""
-    from orchestration.lib.publish import connect_published
+def published_marts_path(settings) -> Path:
+    """The published marts file of ``settings`` (COMMAND_CENTER_PUBLISHED_DUCKDB, else beside the warehouse)."""
+    from orchestration.settings import published_path_for
 
-    con = connect_published(settings)
+    return settings.published_duckdb_path or published_path_for(settings.duckdb_path)
+
+
+def write_report(published: Path | str, out: Path | str, week: date | None = None) -> Report:
+    """Build the report from the published marts file and write it to ``out`` atomically (a reader
+    sees the previous file or the new one, never half of one)."""
+    from orchestration.lib.publish import NotPublishedError
+    from orchestration.lib.warehouse import connect
+    from orchestration.settings import PUBLISHED_DUCKDB_ENV
+
+    published = Path(published)
+    if not published.exists():
+        raise NotPublishedError(
+            f"no published marts yet at {published}; run `command-center build` (or `make demo`) to build and publish them"
+        )
+    con = connect(published, read_only=True, setting=PUBLISHED_DUCKDB_ENV)
     try:
-        report = build_report(con, week, source="read from the published marts")
+        report = build_report(con, week, source=f"read from the published marts ({published.name})")
     finally:
         con.close()
     out = Path(out)
