@@ -370,3 +370,17 @@ def test_an_unreadable_trace_attribute_quarantines_its_events(tmp_path, con, reg
     assert details[0][1].startswith("trace attribute: boolean attribute 'vip' has value 'maybe', not true/false")
     assert details[2][1].startswith("a <string> attribute without a key (line 10)")
     assert con.execute("select run_id, stage from raw.workflow_events").fetchall() == [("t2", "B")]
+
+
+def test_hints_and_generator_bytes(tmp_path):
+    from orchestration.lib.generator.xes import write_xes_log
+    from orchestration.lib.landing.hints import landing_hints
+
+    detail = "int attribute 'items' has value 'three', not an integer (line 18)"
+    [hint] = landing_hints(10, {"malformed_record": 1}, {"malformed_record": detail}, threshold=0.05)
+    assert hint.startswith("10% of XES events have an attribute that cannot be read (e.g. int attribute 'items'")
+    # same arguments, same bytes (gzip with mtime 0)
+    one, two = tmp_path / "one.xes.gz", tmp_path / "two.xes.gz"
+    for path in (one, two):
+        write_xes_log(path, days=1, cases_per_day=5, seed=4, end_date=date(2026, 11, 20))
+    assert one.read_bytes() == two.read_bytes()

@@ -182,6 +182,11 @@ def _hint(reason: str, pct: str, detail: str | None) -> str:
             + (f" (e.g. '{value}')" if value else "")
             + ": the producer reuses ids (only each id's first row is loaded); fix the ids at the source"
         )
+    if reason == "malformed_record" and detail and "attribute" in detail and "(line " in detail:
+        return (  # an XES event whose attribute cannot be read (landing/xes.py names it and its line)
+            f"{pct} of XES events have an attribute that cannot be read{example}: fix it at the line named "
+            "(every attribute needs a key and a value; an int, float or boolean must hold one)"
+        )
     if reason == "malformed_record":
         return (
             f"{pct} of records cannot be parsed{example}: check the file's format against its extension, its "
