@@ -11,7 +11,7 @@ millions of events can be generated for the landing benchmark. What the log exer
 * trace attributes of every XES type (string, int, float, boolean, date, id) and event attributes
   (``org:resource``, ``lifecycle:transition``, ``reason_code`` when the step has one).
 
-Deterministic: the same arguments give the same bytes (gzip with mtime 0).
+Deterministic: the same arguments give the same bytes (gzip with mtime 0 and no file name).
 """
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def write_xes_log(path: Path | str, *, days: int, cases_per_day: int, seed: int,
     u = rng.random((n, 8))
     gaps = rng.lognormal(0.0, 0.7, (n, 12))
     raw = path.open("wb")
-    fh = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if path.name.lower().endswith(".gz") else raw
+    fh = gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) if path.name.lower().endswith(".gz") else raw
     traces = events = 0
     try:
         fh.write(_HEADER.encode())
