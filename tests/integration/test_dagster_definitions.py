@@ -34,6 +34,8 @@ pytestmark = pytest.mark.integration
 
 GOVERNANCE = dg.AssetKey("governance_register")
 RAW = dg.AssetKey("raw_workflow_events")
+#: the weekly HTML report (orchestration/defs/report.py): partitioned like the snapshot, after it
+REPORT = dg.AssetKey(["reports", "weekly_command_center_report"])
 MART_NAMES = ("fct_workflow_runs", "agg_workflow_daily", "agg_workflow_weekly")
 MARTS = [dg.AssetKey(["marts", name]) for name in MART_NAMES]
 
@@ -179,7 +181,7 @@ def test_nothing_is_missing_jobs_schedules_sensors_assets_checks_partitions(defs
         assert len(by_name.get(node["name"], [])) == 1, f"dbt model {node['name']} is not exactly one asset"
         model_key[uid] = by_name[node["name"]][0]
         assert graph.get(model_key[uid]).group_name == group_from_fqn(node)
-    assert set(model_key.values()) == keys - {GOVERNANCE, RAW}
+    assert set(model_key.values()) == keys - {GOVERNANCE, RAW, REPORT}
 
     # every dbt test on one model or source (or naming its model in meta.dagster.ref) is a check
     def target(uid: str) -> dg.AssetKey:
@@ -206,12 +208,13 @@ def test_nothing_is_missing_jobs_schedules_sensors_assets_checks_partitions(defs
     weekly = {model_key[uid] for uid, node in models.items() if partitioning_of(node) == "weekly"}
     assert weekly, "no dbt model is weekly-partitioned (dbt_project.yml, models/marts/slo)"
     partitioned = {k for k in keys if graph.get(k).partitions_def is not None}
-    assert partitioned == weekly
-    assert all(graph.get(k).partitions_def == WEEKLY_PARTITIONS for k in weekly)
+    assert partitioned == weekly | {REPORT}
+    assert all(graph.get(k).partitions_def == WEEKLY_PARTITIONS for k in partitioned)
+    assert graph.get(REPORT).parent_keys == weekly  # the report runs after the week's dbt build
     weekly_job = defs.resolve_job_def("weekly_slo_snapshot")
     daily_job = defs.resolve_job_def("daily_land_and_build")
-    assert set(weekly_job.asset_layer.selected_asset_keys) == weekly
-    assert set(daily_job.asset_layer.selected_asset_keys) == keys - weekly
+    assert set(weekly_job.asset_layer.selected_asset_keys) == weekly | {REPORT}
+    assert set(daily_job.asset_layer.selected_asset_keys) == keys - weekly - {REPORT}
     weekly_checks = {c for c in checks if c.asset_key in weekly}
     assert weekly_checks and set(weekly_job.asset_layer.asset_graph.asset_check_keys) == weekly_checks
     assert set(daily_job.asset_layer.asset_graph.asset_check_keys) == checks - weekly_checks
