@@ -64,24 +64,46 @@ def _empty(message: str) -> str:
         return _svg(fig)
 
 
-def throughput(rows: list[dict[str, Any]], weeks: list[date]) -> str:
-    """Runs completed per week, one line per workflow."""
-    if not rows:
-        return _empty("No runs in these weeks.")
-    series: dict[str, dict[date, int]] = defaultdict(dict)
-    for r in rows:
-        series[r["workflow_name"]][r["week_start"]] = r["runs_completed"]
+def _weekly_lines(series: dict[str, dict[date, float]], weeks: list[date], ylabel: str) -> str:
+    """One line per series over the weeks (a missing week is a gap in the line, not a zero)."""
     with matplotlib.rc_context(RC):
         fig = _figure()
         ax = fig.add_subplot()
         for name, points in series.items():
             xs = [w for w in weeks if w in points]
             ax.plot(xs, [points[w] for w in xs], marker="o", markersize=3, label=_label(name))
-        ax.set_ylabel("runs completed per week")
+        ax.set_ylabel(ylabel)
         ax.set_xticks(weeks, [f"{w:%d %b}" for w in weeks], rotation=45, ha="right")
         ax.set_ylim(bottom=0)
         _legend(ax, len(series))
         return _svg(fig)
+
+
+def _stacked_barh(categories: list[str], stacks: dict[str, dict[str, float]], xlabel: str) -> str:
+    """Horizontal bars, one per category, stacked by the keys of ``stacks`` (the legend)."""
+    with matplotlib.rc_context(RC):
+        fig = _figure((9.5, max(2.0, 0.35 * len(categories) + 0.8)))
+        ax = fig.add_subplot()
+        left = [0.0] * len(categories)
+        for stack, counts in stacks.items():
+            values = [counts.get(c, 0) for c in categories]
+            ax.barh(range(len(categories)), values, left=left, label=_label(stack))
+            left = [a + b for a, b in zip(left, values, strict=True)]
+        ax.set_yticks(range(len(categories)), [_label(c) for c in categories])
+        ax.invert_yaxis()
+        ax.set_xlabel(xlabel)
+        _legend(ax, len(stacks))
+        return _svg(fig)
+
+
+def throughput(rows: list[dict[str, Any]], weeks: list[date]) -> str:
+    """Runs completed per week, one line per workflow."""
+    if not rows:
+        return _empty("No runs in these weeks.")
+    series: dict[str, dict[date, float]] = defaultdict(dict)
+    for r in rows:
+        series[r["workflow_name"]][r["week_start"]] = r["runs_completed"]
+    return _weekly_lines(series, weeks, "runs completed per week")
 
 
 def cycle_time(rows: list[dict[str, Any]], weeks: list[date]) -> str:
@@ -164,25 +186,14 @@ def backlog(rows: list[tuple[str, dict[str, Any]]]) -> str:
     if not rows:
         return _empty("No open exceptions.")
     owners: list[str] = []
-    buckets: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
+    buckets: dict[tuple[int, str], dict[str, float]] = defaultdict(dict)
     for _, r in rows:
         if r["routed_owner"] not in owners:
             owners.append(r["routed_owner"])
         cell = buckets[(r["age_bucket_order"], r["age_bucket"])]
         cell[r["routed_owner"]] = cell.get(r["routed_owner"], 0) + r["open_exceptions"]
-    with matplotlib.rc_context(RC):
-        fig = _figure((9.5, max(2.0, 0.35 * len(owners) + 0.8)))
-        ax = fig.add_subplot()
-        left = [0] * len(owners)
-        for (_, bucket), counts in sorted(buckets.items()):
-            values = [counts.get(o, 0) for o in owners]
-            ax.barh(range(len(owners)), values, left=left, label=_label(bucket))
-            left = [a + b for a, b in zip(left, values, strict=True)]
-        ax.set_yticks(range(len(owners)), [_label(o) for o in owners])
-        ax.invert_yaxis()
-        ax.set_xlabel("open exceptions (as of the build)")
-        _legend(ax, len(buckets))
-        return _svg(fig)
+    stacks = {bucket: counts for (_, bucket), counts in sorted(buckets.items())}
+    return _stacked_barh(owners, stacks, "open exceptions (as of the build)")
 
 
 def leaderboard(rows: list[tuple[str, dict[str, Any]]]) -> str:
@@ -211,17 +222,7 @@ def cost_trend(rows: list[dict[str, Any]], weeks: list[date]) -> str:
         if r["cost_per_completed_run"] is not None:
             series[f"{r['owner_team']} · {r['region']}"][r["week_start"]] = r["cost_per_completed_run"]
     currency = next((r["currency"] for r in rows if r["currency"]), "")
-    with matplotlib.rc_context(RC):
-        fig = _figure()
-        ax = fig.add_subplot()
-        for name, points in series.items():
-            xs = [w for w in weeks if w in points]
-            ax.plot(xs, [points[w] for w in xs], marker="o", markersize=2, label=_label(name))
-        ax.set_ylabel(f"cost per completed run ({currency})")
-        ax.set_xticks(weeks, [f"{w:%d %b}" for w in weeks], rotation=45, ha="right")
-        ax.set_ylim(bottom=0)
-        _legend(ax, len(series))
-        return _svg(fig)
+    return _weekly_lines(series, weeks, f"cost per completed run ({currency})")
 
 
 def drilldown(rows: list[tuple[str, dict[str, Any]]]) -> str:
@@ -229,25 +230,13 @@ def drilldown(rows: list[tuple[str, dict[str, Any]]]) -> str:
     if not rows:
         return _empty("No exceptions raised this week.")
     classes: list[str] = []
-    stacks: dict[str, dict[str, int]] = defaultdict(dict)
+    stacks: dict[str, dict[str, float]] = defaultdict(dict)
     for _, r in rows:
         cls = r["exception_class"] or "(no class)"
         if cls not in classes:
             classes.append(cls)
         stacks[r["workflow"]][cls] = stacks[r["workflow"]].get(cls, 0) + r["exceptions_raised"]
-    with matplotlib.rc_context(RC):
-        fig = _figure((9.5, max(2.0, 0.35 * len(classes) + 0.8)))
-        ax = fig.add_subplot()
-        left = [0] * len(classes)
-        for workflow, counts in stacks.items():
-            values = [counts.get(c, 0) for c in classes]
-            ax.barh(range(len(classes)), values, left=left, label=_label(workflow))
-            left = [a + b for a, b in zip(left, values, strict=True)]
-        ax.set_yticks(range(len(classes)), [_label(c) for c in classes])
-        ax.invert_yaxis()
-        ax.set_xlabel("exceptions raised in the week")
-        _legend(ax, len(stacks))
-        return _svg(fig)
+    return _stacked_barh(classes, stacks, "exceptions raised in the week")
 
 
 def completeness(rows: list[tuple[str, dict[str, Any]]], days: list[date]) -> str:
