@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -132,6 +133,15 @@ def test_bi_exposure_lists_every_mart(manifest):
     bi = next(e for e in manifest["exposures"].values() if e["name"] == "bi_dashboards")
     missing = sorted(manifest["nodes"][uid]["name"] for uid in _mart_ids(manifest) - set(bi["depends_on"]["nodes"]))
     assert missing == [], "every mart is published to BI: add it to bi_dashboards (models/marts/_marts__exposures.yml)"
+
+
+def test_the_report_exposure_lists_the_marts_the_report_reads(manifest):
+    """The lineage is true: the report's exposure depends on exactly the marts its code names."""
+    code = "\n".join(path.read_text() for path in (REPO_ROOT / "orchestration/lib/report").rglob("*.py"))
+    read = set(re.findall(r"\bmarts\.((?:fct|agg|dim)_[a-z0-9_]+)", code))
+    report = next(e for e in manifest["exposures"].values() if e["name"] == "executive_command_center_report")
+    listed = {manifest["nodes"][uid]["name"] for uid in report["depends_on"]["nodes"]}
+    assert read and listed == read, f"read, not listed: {sorted(read - listed)}; listed, not read: {sorted(listed - read)}"
 
 
 def test_semantic_models_read_marts_only(manifest):
