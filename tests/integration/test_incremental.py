@@ -37,7 +37,9 @@ CUTOFF = "2026-11-22"  # the base load holds the events before it (less the held
 BASE_LOADED_AT = datetime(2026, 11, 22, 6, tzinfo=UTC)
 LATE_LOADED_AT = datetime(2026, 11, 23, 6, tzinfo=UTC)
 EXCLUDED_MARTS = {"fct_slo_weekly_snapshot"}  # history-keeping, build-time snapshotted_at (docstring)
-INCREMENTAL_TABLES = [("intermediate", "int_runs_summarized"), ("intermediate", "int_exceptions_summarized")]
+INCREMENTAL_TABLES = [("intermediate", "int_runs_summarized"), ("intermediate", "int_exceptions_summarized"),
+                      ("intermediate", "int_stage_attempts_summarized"), ("intermediate", "int_approvals_summarized"),
+                      ("intermediate", "int_run_outcomes_summarized")]
 
 
 def _ts(value: str) -> datetime:

@@ -12,15 +12,7 @@ with
 
 run_bounds as (
 
-    select
-        workflow_id,
-        run_id,
-        min(event_ts) as first_event_at,
-        max(event_ts) as last_event_at,
-        max(loaded_at) as max_loaded_at
-
-    from scoped_events
-    group by workflow_id, run_id
+    {{ run_event_bounds('scoped_events') }}
 
 ),
 

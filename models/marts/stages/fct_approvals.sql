@@ -17,8 +17,9 @@ approvals as (
 
     select summarized.*
     from {{ ref('int_approvals_summarized') }} as summarized
-    -- incremental: the runs the table is missing (the pre_hook deleted the recomputed ones)
-    {{ mart_missing_keys_filter('summarized', ['workflow_id', 'run_id']) }}
+    -- incremental: the requests the table is missing (the pre_hook deleted the runs landed since and
+    -- the pending requests; a run may keep its settled requests while its pending one is recomputed)
+    {{ mart_missing_keys_filter('summarized', ['workflow_id', 'run_id', 'stage', 'request_number']) }}
 
 ),
 
