@@ -73,7 +73,8 @@ GOOD_LOG = HEADER + (
     + '<trace><string key="concept:name" value="c3"/>\n'
     + ev("A", "2026-11-19T09:00:00Z", extra='<int key="items" value="three"/>')                      # 7: bad int
     + ev(None, "2026-11-19T09:05:00Z")                                                               # 8: no name
-    + ev("A", "2026-11-19T09:10:00Z", extra='<string key="trace" value="x"/>')                       # 9: reserved key
+    + ev("A", "2026-11-19T09:10:00Z", extra='<string key="trace" value="x"/><string key="event_id" value="E9"/>'
+         '<string key="region" value="eu-west-1"/>')                                                   # 9: reserved keys
     + "</trace>\n"
     + ev("Z", "2026-11-19T09:00:00Z")                                                                # 10: outside a trace
     + "</log>\n"
@@ -117,7 +118,8 @@ def test_fields_attributes_order_and_quarantine(tmp_path, con, register):
         "unit": "kg", "unit@meta": {"meta_note": "measured"},
     }
     assert attrs[2] == {"lifecycle:transition": "start", "trace": trace_c1}
-    assert attrs[9] == {"event:trace": "x"}  # the reserved key 'trace' of an event attribute
+    # reserved keys of event attributes: the event_id is derived and the region the workflow's
+    assert attrs[9] == {"event:trace": "x", "event:event_id": "E9", "event:region": "eu-west-1"}
 
     quarantined = con.execute(
         "select source_row_number, reason_code, reason_detail from raw.quarantine order by source_row_number"

@@ -14,8 +14,9 @@ A record is a JSON object (docs/event-contract.md, "XES event logs", says the sa
   ``org:resource``, ``lifecycle:transition``, ...); ``XES_COLUMN_MAP`` tells the projection which
   are the minimal log's case_id / event_name / timestamp / actor, the rest become ``attributes``;
 * the trace's ``concept:name`` under ``trace:concept:name`` (the case id), and the trace's other
-  attributes as an object under ``trace``; an event attribute whose key is one of these two reserved
-  keys is kept as ``event:<key>``;
+  attributes as an object under ``trace``; an event attribute whose key is one of these, or
+  ``event_id`` or ``region``, is kept as ``event:<key>`` (event ids are derived, the region comes
+  from --region or the register, as for a minimal log without those columns);
 * typed values as JSON: string, id and date as strings (a date as written; ``time:timestamp`` is
   parsed by landing/timestamps.py like every event time), int as a number (as a string beyond
   64 bits), float as a number (NaN and infinities as strings), boolean as true/false, list as an
@@ -61,7 +62,10 @@ XES_COLUMN_MAP = {
 }
 #: The key of the trace's other attributes in each event's record (and so in ``attributes``).
 TRACE_KEY = "trace"
-_RESERVED = (TRACE_KEY, XES_COLUMN_MAP["case_id"])
+#: Keys an event attribute cannot have in the record (kept as ``event:<key>``): the trace's, and the
+#: minimal log's optional event_id and region columns (an attribute on some events only would
+#: otherwise become the event_id of those and leave the others without one).
+_RESERVED = (TRACE_KEY, XES_COLUMN_MAP["case_id"], "event_id", "region")
 
 #: Events per Arrow batch handed to DuckDB.
 CHUNK_EVENTS = 50_000
