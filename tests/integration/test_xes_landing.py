@@ -386,3 +386,19 @@ def test_hints_and_generator_bytes(tmp_path):
     for path in (one, two):
         write_xes_log(path, days=1, cases_per_day=5, seed=4, end_date=date(2026, 11, 20))
     assert one.read_bytes() == two.read_bytes()
+
+
+def test_redacted_fields_in_trace_and_event_attributes_are_hashed(tmp_path, con, register):
+    assert "customer_email" in register.data_controls.redaction.fields
+    log = HEADER + (
+        '<trace><string key="concept:name" value="c1"/><string key="customer_email" value="ann@example.com"/>'
+        + ev("A", "2026-11-19T10:00:00Z", extra='<container key="contact"><string key="Customer_Email" '
+             'value="bob@example.com"/></container>')
+        + "</trace></log>"
+    )
+    assert land(con, register, write(tmp_path / "pii.xes", log)).rows_loaded == 1
+    [(attributes,)] = con.execute("select attributes from raw.workflow_events").fetchall()
+    assert "@example.com" not in attributes
+    parsed = json.loads(attributes)
+    assert parsed["trace"]["customer_email"].startswith("sha256:")
+    assert parsed["contact"]["Customer_Email"].startswith("sha256:")
