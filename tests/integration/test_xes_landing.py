@@ -402,3 +402,14 @@ def test_redacted_fields_in_trace_and_event_attributes_are_hashed(tmp_path, con,
     parsed = json.loads(attributes)
     assert parsed["trace"]["customer_email"].startswith("sha256:")
     assert parsed["contact"]["Customer_Email"].startswith("sha256:")
+
+
+def test_a_truncated_gzip_is_refused_whole(tmp_path, con, register):
+    path = tmp_path / "cut.xes.gz"
+    traces = "".join(f'<trace><string key="concept:name" value="c{i}"/>' + ev("A", "2026-11-19T10:00:00Z") + "</trace>"
+                     for i in range(2000))
+    path.write_bytes(gzip.compress((HEADER + traces + "</log>").encode(), mtime=0)[:-40])
+    with pytest.raises(LandingError) as info:
+        land(con, register, path)
+    assert "cannot be read as gzip" in info.value.problem
+    assert con.execute("select count(*) from raw.load_ledger").fetchone() == (0,)
