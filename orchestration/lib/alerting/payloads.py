@@ -1,0 +1,89 @@
+"""Slack-compatible message bodies (``text`` for notifications and clients without blocks, ``blocks``
+for the channel). Pure functions of an episode row (a dict with fct_alert_episodes' columns).
+
+Every message also carries ``dedupe_key`` and ``kind`` at the top level (Slack ignores unknown
+keys; a generic receiver can dedupe on them) and repeats the dedupe key in a context block.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+SEVERITY_ICON = {"page": ":rotating_light:", "ticket": ":warning:", "info": ":information_source:"}
+MAX_DIGEST_LINES = 40  # Slack allows 50 blocks per message; the rest is summarised in one line
+
+
+def _ts(value: Any) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if isinstance(value, datetime) else (str(value) if value else "-")
+
+
+def _escalation(episode: Mapping[str, Any]) -> str:
+    raw = episode.get("escalation_path")
+    try:
+        steps = json.loads(raw) if raw else []
+    except (TypeError, ValueError):
+        return str(raw)
+    return " → ".join(str(s if not isinstance(s, dict) else s.get("role") or s.get("owner") or s) for s in steps) or "-"
+
+
+def _where(episode: Mapping[str, Any]) -> str:
+    parts = [str(episode["workflow_id"])]
+    if episode.get("region"):
+        parts.append(str(episode["region"]))
+    if episode.get("subject"):
+        parts.append(str(episode["subject"]))
+    return " / ".join(parts)
+
+
+def _context(dedupe_key: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": f"dedupe key `{dedupe_key}`"}]}
+
+
+def episode_message(episode: Mapping[str, Any], kind: str, dedupe_key: str) -> dict:
+    """The 'fired' or 'resolved' message of one episode."""
+    sev = str(episode["severity"])
+    if kind == "resolved":
+        head = f":white_check_mark: RESOLVED {episode['alert_name']} on {_where(episode)}"
+        detail = f"fired {_ts(episode['fired_at'])}, resolved {_ts(episode.get('resolved_at'))}"
+    else:
+        head = f"{SEVERITY_ICON.get(sev, '')} {sev.upper()} {episode['alert_name']} on {_where(episode)}".strip()
+        detail = f"fired {_ts(episode['fired_at'])}; respond within {episode.get('response_target_minutes') or '-'} min"
+    text = f"{head}: {episode['summary']} (owner {episode['owner']})"
+    fields = [
+        f"*Owner*\n{episode['owner']} ({episode['owner_role']})",
+        f"*Severity*\n{sev}",
+        f"*When*\n{detail}",
+        f"*Escalation*\n{_escalation(episode)}",
+    ]
+    blocks: list[dict] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{head}*\n{episode['summary']}"}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
+    ]
+    if episode.get("runbook_url"):
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"<{episode['runbook_url']}|Runbook>"}})
+    blocks.append(_context(dedupe_key))
+    return {"text": text, "blocks": blocks, "dedupe_key": dedupe_key, "kind": kind,
+            "episode_key": episode["episode_key"]}
+
+
+def digest_line(episode: Mapping[str, Any], kind: str) -> str:
+    state = "resolved" if kind == "resolved" else "fired"
+    return (f"• {episode['severity']} {episode['alert_name']} on {_where(episode)}: {episode['summary']} "
+            f"({state} {_ts(episode['resolved_at'] if kind == 'resolved' else episode['fired_at'])})")
+
+
+def digest_message(owner: str, day: str, lines: Iterable[str], dedupe_key: str) -> dict:
+    """One owner's daily digest: every queued alert that did not page, on a workflow within budget."""
+    lines = list(lines)
+    shown = lines[:MAX_DIGEST_LINES]
+    more = len(lines) - len(shown)
+    text = f"Daily alert digest for {owner} ({day}): {len(lines)} alert update(s), none paging, error budgets intact"
+    body = "\n".join(shown) + (f"\n…and {more} more (command-center alerts list)" if more else "")
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Alert digest {day}: {owner}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": body[:2900]}},
+        _context(dedupe_key),
+    ]
+    return {"text": text, "blocks": blocks, "dedupe_key": dedupe_key, "kind": "digest", "owner": owner}
