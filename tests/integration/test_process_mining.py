@@ -35,6 +35,7 @@ from orchestration.settings import REPO_ROOT
 pytestmark = pytest.mark.integration
 
 WORKFLOW = "mining_test"
+XES_WORKFLOW = "xes_orders"
 OFFSETS_MIN = (0, 120, -300, 330)  # Z, +02:00, -05:00, +05:30
 BUILD_OK = 0
 
@@ -105,8 +106,15 @@ def mined(shared_warehouse, tmp_path_factory, cc_env):
                      str(lifecycle_csv)]) == 0
         assert main(["ingest", "--log-format", "minimal", "--workflow", "order_to_ship", "--region", "us-east-1",
                      str(late_csv)]) == 0
+        # the generator's XES log: lifecycle start/complete, starts at the previous complete's instant,
+        # four UTC offsets (orchestration/lib/generator/xes.py)
+        xes = root / "orders.xes.gz"
+        assert main(["generate", "--log-format", "xes", "--days", "4", "--runs-per-day", "12", "--seed", "5",
+                     "--end-date", "2026-11-20", "--out", str(xes)]) == 0
+        assert main(["ingest", "--log-format", "xes", "--workflow", XES_WORKFLOW, "--region", "eu-west-1",
+                     str(xes)]) == 0
         assert main(["build"]) == BUILD_OK
-        yield {"settings": settings, "db": db, "lifecycle": lifecycle, "late_case": late_case,
+        yield {"settings": settings, "db": db, "lifecycle": lifecycle, "late_case": late_case, "xes": xes,
                "order_to_ship": pd.concat([shared_cases[["case_id", "event_name", "timestamp"]], late],
                                           ignore_index=True),
                "root": root, "main": main}
@@ -118,17 +126,34 @@ def mined(shared_warehouse, tmp_path_factory, cc_env):
 # pm4py, the reference
 # ------------------------------------------------------------------------------------------------
 
+def _reference_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A CSV log (case_id, event_name, timestamp text[, lifecycle:transition]) as the reference's input."""
+    lifecycle = df["lifecycle:transition"] if "lifecycle:transition" in df else pd.Series("", index=df.index)
+    return pd.DataFrame({"case_id": df["case_id"], "event_name": df["event_name"],
+                         "ts": pd.to_datetime(df["timestamp"], utc=True, format="ISO8601"),
+                         "is_complete": lifecycle.replace("", "complete").str.lower() == "complete"})
+
+
+def _xes_frame(path) -> pd.DataFrame:
+    """An XES log read by pm4py's own reader, as the reference's input."""
+    import pm4py
+
+    log = pm4py.read_xes(str(path))
+    return pd.DataFrame({"case_id": log["case:concept:name"].astype(str), "event_name": log["concept:name"].astype(str),
+                         "ts": pd.to_datetime(log["time:timestamp"], utc=True),
+                         "is_complete": log["lifecycle:transition"].fillna("complete").str.lower() == "complete"})
+
+
 def _pm4py_reference(df: pd.DataFrame) -> dict:
     """Case durations (every event), variants and the DFG (lifecycle 'complete' events) by pm4py."""
     import pm4py
     from pm4py.statistics.traces.generic.pandas import case_statistics
 
-    lifecycle = df["lifecycle:transition"] if "lifecycle:transition" in df else pd.Series("", index=df.index)
-    is_complete = lifecycle.replace("", "complete").str.lower() == "complete"
+    frame = _reference_frame(df) if "ts" not in df else df
+    is_complete = frame.pop("is_complete")
     # only the three columns: format_dataframe turns any column whose text parses as a date (an empty
     # lifecycle, the timestamp text) into timestamps
-    df = pd.DataFrame({"case_id": df["case_id"], "event_name": df["event_name"],
-                       "ts": pd.to_datetime(df["timestamp"], utc=True, format="ISO8601")})
+    df = frame[["case_id", "event_name", "ts"]]
 
     def fmt(frame: pd.DataFrame) -> pd.DataFrame:
         return pm4py.format_dataframe(frame, case_id="case_id", activity_key="event_name", timestamp_key="ts")
@@ -195,6 +220,13 @@ def test_generated_minimal_log_with_a_late_event_matches_pm4py(mined):
             "select variant, end_activity from marts.fct_case_variants where workflow_id = 'order_to_ship' "
             "and case_id = ?", [mined["late_case"]]).fetchone()
     assert variant.endswith("shipped > returned") and end == "returned"
+
+
+def test_xes_log_matches_pm4py_read_xes(mined):
+    """The same XES file read by pm4py's reader and by the project's landing."""
+    ref = _pm4py_reference(_xes_frame(mined["xes"]))
+    assert len(ref["durations"]) > 20
+    _assert_same(_marts(mined["db"], XES_WORKFLOW), ref)
 
 
 def test_activity_durations_pair_start_and_complete(mined):
