@@ -1,7 +1,7 @@
 """The weekly executive report (`command-center report`, orchestration/lib/report) in a real headless
 Chromium (Debian's /usr/bin/chromium through playwright; playwright downloads no browser):
 
-- it renders: ten panels, each chart an inline SVG of non-zero size; no console error; no request
+- it renders: eleven panels, each chart an inline SVG of non-zero size; no console error; no request
   other than the file itself (every request is recorded, anything else is aborted);
 - every table cell equals the marts, queried here independently with the test's own SQL
   (``data-value`` is the mart's value; the text is its formatting);
@@ -33,7 +33,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PANELS = ["improvement", "throughput", "cycle_time", "slo", "budget", "aging", "leaderboard", "cost", "drilldown",
-          "completeness"]
+          "stages", "completeness"]
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium missing: run `make system-deps`")
 
@@ -190,6 +190,11 @@ def _expected(con, week: date) -> dict[str, dict[str, dict]]:
             m.time_to_resolution_p90_seconds, m.first_touch_breaches, m.resolution_breaches
             from marts.agg_exception_aging_weekly m {names} where m.week_start = ? and m.exceptions_raised > 0""",
                           [week]),
+        "stages": rows(f"""select m.workflow_id || '|' || m.stage as row_key, coalesce(d.workflow_name, m.workflow_id)
+            as workflow, m.stage, m.stage_runs, m.stage_runs_failed, m.failure_rate, m.stage_runs_2_attempts,
+            m.stage_runs_3_attempts, m.stage_runs_4plus_attempts, m.timeout_rate, m.stage_duration_p90_seconds
+            from marts.agg_stage_weekly m {names} where m.week_start = ? and m.stage_runs > 0
+            order by m.failure_rate desc, m.stage_runs desc, m.workflow_id, m.stage limit 15""", [week]),
         "completeness": rows("""select workflow_id || '|' || strftime(day, '%Y-%m-%d') as row_key, workflow_id, day,
             events, runs_started, runs_ended, runs_with_complete_lifecycle, share_complete, checks_failed,
             failed_checks from marts.agg_log_completeness_daily where day between ? and ?""",

@@ -60,6 +60,7 @@ def _panels(con, week: date) -> tuple[list[Panel], list[str]]:
     costs = data.cost_rows(con, week)
     drill = data.drilldown_table(con, week)
     completeness = data.completeness_table(con, week)
+    stages = data.stages_table(con, week)
     days = [week + timedelta(days=i) for i in range(7)]
     panels = [
         Panel("improvement", "Improvement against the baseline",
@@ -93,6 +94,9 @@ def _panels(con, week: date) -> tuple[list[Panel], list[str]]:
               "By workflow, exception class and routed owner, with first-touch and resolution SLO breaches. The marts "
               "hold the exception class as the cause; the event contract carries no finer root-cause field.",
               charts.drilldown(drill.rows), "Exceptions raised per class, by workflow", tables=[drill]),
+        Panel("stages", "Failure rate by step",
+              "The stages that failed most often in the week, with their retries and timeouts.",
+              charts.stage_failures(stages.rows), "Failure rate of the stages that failed most", tables=[stages]),
         Panel("completeness", "Log completeness",
               "Per workflow and day: ended runs whose lifecycle is complete, and the log checks that failed.",
               charts.completeness(completeness.rows, days), "Share of ended runs with a complete lifecycle",

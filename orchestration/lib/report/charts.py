@@ -282,3 +282,18 @@ def improvement(rows: list[tuple[str, dict[str, Any]]]) -> str:
         ax.set_xlabel("change against the baseline, % (negative is better)")
         _legend(ax, len(shown))
         return _svg(fig)
+
+
+def stage_failures(rows: list[tuple[str, dict[str, Any]]]) -> str:
+    """Failure rate (%) of the stages shown, highest first."""
+    if not rows:
+        return _empty("No stage ran this week.")
+    labels = [_label(f"{r['workflow']} · {r['stage']}", 60) for _, r in rows]
+    with matplotlib.rc_context(RC):
+        fig = _figure((9.5, max(2.0, 0.25 * len(rows) + 0.8)))
+        ax = fig.add_subplot()
+        ax.barh(range(len(rows)), [(r["failure_rate"] or 0) * 100 for _, r in rows], color="#d1495b")
+        ax.set_yticks(range(len(rows)), labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel("stage runs that failed, % (the last attempt failed or timed out)")
+        return _svg(fig)

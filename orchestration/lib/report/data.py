@@ -357,3 +357,28 @@ def improvement_table(con) -> Table:
     if not rows:
         table.empty_note = "No registered workflow has data yet."
     return table
+
+
+def stages_table(con, week: date, limit: int = 15) -> Table:
+    table = Table("stages", f"Failure rate by step: the {limit} stages with the highest failure rate, week of {week}",
+                  "agg_stage_weekly",
+                  [Column("workflow", "Workflow"), Column("stage", "Stage"), Column("stage_runs", "Stage runs", "int"),
+                   Column("stage_runs_failed", "Failed", "int"), Column("failure_rate", "Failure rate", "pct"),
+                   Column("stage_runs_2_attempts", "2 attempts", "int"),
+                   Column("stage_runs_3_attempts", "3 attempts", "int"),
+                   Column("stage_runs_4plus_attempts", "4+ attempts", "int"),
+                   Column("timeout_rate", "Timeout rate", "pct"),
+                   Column("stage_duration_p90_seconds", "Duration p90", "minutes")])
+    if _missing(con, table, "agg_stage_weekly"):
+        return table
+    rows = _rows(con, f"""
+        select m.workflow_id, coalesce(d.workflow_name, m.workflow_id) as workflow, m.stage, m.stage_runs,
+               m.stage_runs_failed, m.failure_rate, m.stage_runs_2_attempts, m.stage_runs_3_attempts,
+               m.stage_runs_4plus_attempts, m.timeout_rate, m.stage_duration_p90_seconds
+        from marts.agg_stage_weekly as m {WORKFLOW_NAMES}
+        where m.week_start = ? and m.stage_runs > 0
+        order by m.failure_rate desc, m.stage_runs desc, m.workflow_id, m.stage limit ?""", [week, limit])
+    table.rows = [(f"{r['workflow_id']}|{r['stage']}", r) for r in rows]
+    if not rows:
+        table.empty_note = f"No stage ran in the week of {week}."
+    return table
