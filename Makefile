@@ -83,6 +83,10 @@ clean:
 # in child processes with peak RSS; results in bench_results/ (git-ignored). Takes a while.
 BENCH_SIZES ?= 1M,10M
 BENCH_REPS ?= 3
+# Then the process-mining step: variants + directly-follows by dbt vs a hand-written DuckDB query vs
+# pm4py on BENCH_PM_EVENTS telemetry events (orchestration/bench/process_mining.py).
+BENCH_PM_EVENTS ?= 1000000
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python -m orchestration.bench --sizes $(BENCH_SIZES) --reps $(BENCH_REPS) --out bench_results
+	$(BIN)/python -m orchestration.bench.process_mining --events $(BENCH_PM_EVENTS) --work bench_results/process_mining
