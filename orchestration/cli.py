@@ -446,7 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_generate)
 
     i = sub.add_parser(
-        "ingest", help="land event files (format from the extension: .jsonl, .csv, .parquet); a folder means its files"
+        "ingest", help="land event files (format from the extension: .jsonl, .csv, .parquet, .xes[.gz]); a folder means its files"
     )
     i.add_argument("files", nargs="+", metavar="FILE", help="files, or folders whose landable files are landed")
     i.add_argument(
@@ -511,6 +511,10 @@ def build_parser() -> argparse.ArgumentParser:
     from orchestration.lib.operations.backtest import add_backtest_parser
 
     add_backtest_parser(sub)
+
+    from orchestration.lib.alerting.cli import add_alerts_parser
+
+    add_alerts_parser(sub)
     return parser
 
 
