@@ -252,6 +252,37 @@ def _assert_demo_figures_equal_the_marts(out: str, con) -> None:
     for (team, n, total), row in zip(cost, printed_cost, strict=True):
         assert row[:2] == [team, str(n)] and row[4] == f"{total:,.2f}", (row, total)
     _assert_demo_landing_and_as_of_equal_the_marts(out, con)
+    _assert_demo_operations_equal_the_marts(out, con)
+
+
+def _assert_demo_operations_equal_the_marts(out: str, con) -> None:
+    """The runs in flight, stuck runs by age, the longest stuck and the runs at risk printed are
+    agg_runs_in_flight's and agg_runs_at_risk's (docs/operations.md)."""
+    in_flight, stuck = con.execute(
+        "select count(*), count(*) filter (where is_stuck) from marts.agg_runs_in_flight").fetchone()
+    assert stuck > 0  # the generator hangs runs at the end of the window
+    assert f"Runs in flight now: {in_flight}, stuck {stuck} " in out
+    by_age = con.execute(
+        """select in_state_age_bucket, count(*), count(*) filter (where is_stuck) from marts.agg_runs_in_flight
+           group by in_state_age_bucket, in_state_age_bucket_order order by in_state_age_bucket_order""").fetchall()
+    assert _table_rows(out, "age in state") == [[b, str(n), str(s)] for b, n, s in by_age]
+    top = con.execute(
+        """select run_id, workflow_id, coalesce(current_stage, '(none)'), seconds_in_state from marts.agg_runs_in_flight
+           where is_stuck order by stuck_rank limit 5""").fetchall()
+    assert [(r[0], r[1], r[2], r[4]) for r in _table_rows(out, "stuck run")] == [
+        (r, w, st, f"{s / 3600:.2f}h") for r, w, st, s in top]
+    past, at_risk = con.execute(
+        """select count(*) filter (where is_past_slo), count(*) filter (where is_at_risk and not is_past_slo)
+           from marts.agg_runs_at_risk""").fetchone()
+    assert f"past their cycle-time SLO already: {past}; at risk of breaching it: {at_risk}." in out
+    risk = con.execute(
+        """select run_id, workflow_id, breach_probability from marts.agg_runs_at_risk
+           where is_at_risk and not is_past_slo order by risk_rank limit 5""").fetchall()
+    if risk:
+        assert [(r[0], r[1], r[6]) for r in _table_rows(out, "at-risk run")] == [
+            (r, w, f"{p:.2f}") for r, w, p in risk]
+    else:
+        assert "none at risk" in out
 
 
 def _assert_demo_landing_and_as_of_equal_the_marts(out: str, con) -> None:

@@ -23,7 +23,7 @@ def stuck_by_age_rows(con) -> list[tuple]:
 
 def stuck_rows(con, limit: int = TOP) -> list[tuple]:
     return con.execute(
-        """select run_id, workflow_id, coalesce(current_stage, ''), waits_on, seconds_in_state,
+        """select run_id, workflow_id, coalesce(current_stage, '(none)'), waits_on, seconds_in_state,
                   stuck_threshold_seconds, stuck_threshold_source
            from marts.agg_runs_in_flight where is_stuck order by stuck_rank limit ?""",
         [limit],
@@ -32,7 +32,7 @@ def stuck_rows(con, limit: int = TOP) -> list[tuple]:
 
 def at_risk_rows(con, limit: int = TOP) -> list[tuple]:
     return con.execute(
-        """select run_id, workflow_id, coalesce(current_stage, ''), elapsed_seconds, cycle_time_slo_seconds,
+        """select run_id, workflow_id, coalesce(current_stage, '(none)'), elapsed_seconds, cycle_time_slo_seconds,
                   predicted_remaining_seconds, breach_probability, prediction_basis
            from marts.agg_runs_at_risk where is_at_risk and not is_past_slo order by risk_rank limit ?""",
         [limit],
