@@ -210,6 +210,30 @@ def test_slo_attainment_equals_the_weekly_snapshot_per_workflow_sli_and_week(lay
     assert _compare(semantic, mart, pairs, present="valid_events") == []
 
 
+def test_exception_flow_equals_the_aging_mart_per_workflow_class_owner_and_week(layer, marts):
+    keys = ("workflow", "exception__exception_class", "exception__routed_owner", "metric_time__week")
+    semantic = _index(layer.query(saved_query="exception_flow_per_class_and_owner_weekly"), *keys)
+    mart = _index(_rows(marts, "select * from marts.agg_exception_aging_weekly"),
+                  "workflow_id", "exception_class", "routed_owner", "week_start")
+    assert sum(row["exceptions_raised"] for row in mart.values()) >= 10
+    checks = {
+        "exceptions_raised": {"exceptions_raised": ("exceptions_raised", "exact")},
+        "exceptions_acknowledged": {"exceptions_acknowledged": ("exceptions_acknowledged", "exact"),
+                                    "time_to_first_touch_p90_seconds": ("time_to_first_touch_p90_seconds", "rounded")},
+        "exceptions_resolved": {"exceptions_resolved": ("exceptions_resolved", "exact"),
+                                "time_to_resolution_p90_seconds": ("time_to_resolution_p90_seconds", "rounded")},
+    }
+    for present, pairs in checks.items():
+        assert _compare(semantic, mart, pairs, present=present) == [], present
+    medians = _index(layer.query(["time_to_first_touch_p50_seconds", "time_to_resolution_p50_seconds"],
+                                 ["workflow", "exception__exception_class", "exception__routed_owner",
+                                  "metric_time__week"]), *keys)
+    for row in mart.values():
+        got = medians.get((row["workflow_id"], row["exception_class"], row["routed_owner"], row["week_start"]), {})
+        assert _close(got.get("time_to_first_touch_p50_seconds"), row["time_to_first_touch_p50_seconds"], rounded=True)
+        assert _close(got.get("time_to_resolution_p50_seconds"), row["time_to_resolution_p50_seconds"], rounded=True)
+
+
 def test_percentiles_are_continuous_linear_interpolation(layer):
     """MetricFlow renders percentile_cont (linear interpolation), the marts' quantile method (doc quantile_method)."""
     sql = layer.sql(["cycle_time_p50_seconds", "cycle_time_p90_seconds"], ["workflow", "metric_time__week"]).upper()
