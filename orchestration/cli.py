@@ -511,6 +511,10 @@ def build_parser() -> argparse.ArgumentParser:
     from orchestration.lib.operations.backtest import add_backtest_parser
 
     add_backtest_parser(sub)
+
+    from orchestration.lib.alerting.cli import add_alerts_parser
+
+    add_alerts_parser(sub)
     return parser
 
 

@@ -15,11 +15,14 @@ Layout (later additions slot in beside these):
     schedules.py  daily_land_and_build_schedule (05:00 UTC), weekly_slo_snapshot_schedule (Mon 06:00 UTC)
     sensors.py    landing_folder_sensor (new files in the landing folder -> land_new_files)
     report.py     weekly_command_center_report: the weekly HTML report (group reports), run by the weekly job
+    alerting.py   alert_dispatch asset (after fct_alert_episodes; the daily job's run sends the digest),
+                  dispatch_alerts job, alert_dispatch_sensor (new episodes -> dispatch_alerts)
 """
 from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.defs.alerting import alert_dispatch_sensor, build_alert_dispatch_asset, dispatch_alerts
 from orchestration.defs.dbt import build_dbt_assets, build_dbt_project, build_weekly_dbt_assets, ensure_manifest
 from orchestration.defs.jobs import JOBS
 from orchestration.defs.landing import raw_workflow_events
@@ -43,12 +46,13 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     project = build_dbt_project(settings)
     ensure_manifest(project)
     weekly_dbt = build_weekly_dbt_assets(project)
+    daily_dbt = build_dbt_assets(project)
     return dg.Definitions(
-        assets=[governance_register, raw_workflow_events, build_dbt_assets(project), weekly_dbt,
-                build_weekly_report_asset(weekly_dbt.keys)],
-        jobs=list(JOBS),
+        assets=[governance_register, raw_workflow_events, daily_dbt, weekly_dbt,
+                build_weekly_report_asset(weekly_dbt.keys), build_alert_dispatch_asset(daily_dbt.keys)],
+        jobs=[*JOBS, dispatch_alerts],
         schedules=list(SCHEDULES),
-        sensors=[landing_folder_sensor],
+        sensors=[landing_folder_sensor, alert_dispatch_sensor],
         resources={
             "warehouse": WarehouseResource(duckdb_path=str(settings.duckdb_path)),
             "landing": LandingResource(

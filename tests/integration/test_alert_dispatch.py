@@ -307,3 +307,65 @@ def test_plan_routes_and_silences():
         "e5:fired": ("immediate", "pending"), "e5:resolved": ("immediate", "pending"),
         "e6:fired": ("immediate", "suppressed"), "e6:resolved": ("immediate", "suppressed"),
     }
+
+
+def test_cli_dispatch_and_list(db, tmp_path, monkeypatch, capsys):
+    from orchestration.cli import main
+
+    monkeypatch.setenv("COMMAND_CENTER_DUCKDB", str(db))
+    monkeypatch.setenv("COMMAND_CENTER_ALERT_OUTBOX", str(tmp_path / "cli.jsonl"))
+    monkeypatch.delenv("COMMAND_CENTER_ALERT_WEBHOOK_URL", raising=False)
+    with Hook() as hook:
+        monkeypatch.setenv("HOOK_SECRET", hook.url)
+        monkeypatch.setenv("COMMAND_CENTER_ALERT_WEBHOOK_URL_ENV", "HOOK_SECRET")  # the URL from a named env var
+        assert main(["alerts", "dispatch", "--digest"]) == 0
+        assert len(hook.accepted()) == 5  # 4 immediate + 1 digest
+    out = capsys.readouterr().out
+    assert "9 new message(s)" in out and "1 digest(s)" in out and "webhook: configured" in out
+    assert main(["alerts", "list", "--state", "suppressed"]) == 0
+    listed = capsys.readouterr().out
+    assert "e4:fired" in listed and "silenced until" in listed and "e1:fired" not in listed
+
+
+def test_dagster_materializes_alert_dispatch_and_the_sensor_requests_a_run(db, tmp_path, monkeypatch):
+    import dagster as dg
+
+    from orchestration.defs.alerting import (
+        ALERT_EPISODES_KEY,
+        alert_dispatch_sensor,
+        build_alert_dispatch_asset,
+        dispatch_alerts,
+    )
+    from orchestration.defs.resources import WarehouseResource
+
+    monkeypatch.setenv("COMMAND_CENTER_ALERT_OUTBOX", str(tmp_path / "dagster.jsonl"))
+    monkeypatch.delenv("COMMAND_CENTER_ALERT_WEBHOOK_URL", raising=False)
+    monkeypatch.delenv("COMMAND_CENTER_ALERT_WEBHOOK_URL_ENV", raising=False)
+
+    @dg.asset(key=ALERT_EPISODES_KEY)
+    def fct_alert_episodes():  # stands in for the dbt model
+        write_episodes(db, BASE)
+
+    asset = build_alert_dispatch_asset([ALERT_EPISODES_KEY])
+    assert asset.asset_deps[asset.key] == {ALERT_EPISODES_KEY}
+    resources = {"warehouse": WarehouseResource(duckdb_path=str(db))}
+    with dg.instance_for_test() as instance:
+        # a build of the episodes alone: the sensor asks for one dispatch run, without the digest
+        assert dg.materialize([fct_alert_episodes], instance=instance).success
+        defs = dg.Definitions(assets=[fct_alert_episodes, asset], jobs=[dispatch_alerts],
+                              sensors=[alert_dispatch_sensor], resources=resources)
+        ctx = dg.build_sensor_context(instance=instance, definitions=defs)
+        evaluation = alert_dispatch_sensor.evaluate_tick(ctx)
+        requests = evaluation.run_requests
+        assert len(requests) == 1 and requests[0].run_key.startswith("episodes-built-by:")
+        assert len(requests) == 1 and requests[0].job_name in (None, "dispatch_alerts")
+        run_config = requests[0].run_config
+        result = dg.materialize([asset], instance=instance, resources=resources, run_config=run_config)
+        assert result.success
+        meta = result.asset_materializations_for_node("alerting__alert_dispatch")[0].metadata
+        assert meta["new_messages"].value == 9 and meta["delivered"].value == 4 and meta["digests"].value == 0
+        # the daily job's run (config default): the digest goes out, nothing is sent twice
+        again = dg.materialize([asset], instance=instance, resources=resources)
+        meta = again.asset_materializations_for_node("alerting__alert_dispatch")[0].metadata
+        assert meta["new_messages"].value == 0 and meta["digests"].value == 1 and meta["delivered"].value == 1
+        assert len(list(OutboxFile(tmp_path / "dagster.jsonl").records())) == 5

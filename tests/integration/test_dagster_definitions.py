@@ -36,6 +36,7 @@ GOVERNANCE = dg.AssetKey("governance_register")
 RAW = dg.AssetKey("raw_workflow_events")
 #: the weekly HTML report (orchestration/defs/report.py): partitioned like the snapshot, after it
 REPORT = dg.AssetKey(["reports", "weekly_command_center_report"])
+DISPATCH = dg.AssetKey(["alerting", "alert_dispatch"])
 MART_NAMES = ("fct_workflow_runs", "agg_workflow_daily", "agg_workflow_weekly")
 MARTS = [dg.AssetKey(["marts", name]) for name in MART_NAMES]
 
@@ -156,9 +157,11 @@ def test_nothing_is_missing_jobs_schedules_sensors_assets_checks_partitions(defs
         "land_new_files",
         "daily_land_and_build",
         "weekly_slo_snapshot",
+        "dispatch_alerts",
     }
     assert {s.name for s in repo.schedule_defs} == {"daily_land_and_build_schedule", "weekly_slo_snapshot_schedule"}
-    assert {s.name for s in repo.sensor_defs} == {"landing_folder_sensor"}
+    assert {s.name for s in repo.sensor_defs} == {"landing_folder_sensor", "alert_dispatch_sensor"}
+    assert defs.resolve_sensor_def("alert_dispatch_sensor").job_name == "dispatch_alerts"
     assert defs.resolve_sensor_def("landing_folder_sensor").job_name == "land_new_files"
     for name in repo.job_names:
         if not name.startswith("__"):
@@ -181,7 +184,7 @@ def test_nothing_is_missing_jobs_schedules_sensors_assets_checks_partitions(defs
         assert len(by_name.get(node["name"], [])) == 1, f"dbt model {node['name']} is not exactly one asset"
         model_key[uid] = by_name[node["name"]][0]
         assert graph.get(model_key[uid]).group_name == group_from_fqn(node)
-    assert set(model_key.values()) == keys - {GOVERNANCE, RAW, REPORT}
+    assert set(model_key.values()) == keys - {GOVERNANCE, RAW, REPORT, DISPATCH}
 
     # every dbt test on one model or source (or naming its model in meta.dagster.ref) is a check
     def target(uid: str) -> dg.AssetKey:
@@ -215,6 +218,8 @@ def test_nothing_is_missing_jobs_schedules_sensors_assets_checks_partitions(defs
     daily_job = defs.resolve_job_def("daily_land_and_build")
     assert set(weekly_job.asset_layer.selected_asset_keys) == weekly | {REPORT}
     assert set(daily_job.asset_layer.selected_asset_keys) == keys - weekly - {REPORT}
+    # alert dispatch runs in the daily job after the episodes mart (and sends the digest there)
+    assert graph.get(DISPATCH).parent_keys == {dg.AssetKey(["marts", "fct_alert_episodes"])}
     weekly_checks = {c for c in checks if c.asset_key in weekly}
     assert weekly_checks and set(weekly_job.asset_layer.asset_graph.asset_check_keys) == weekly_checks
     assert set(daily_job.asset_layer.asset_graph.asset_check_keys) == checks - weekly_checks

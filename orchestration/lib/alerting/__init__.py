@@ -11,6 +11,14 @@ Split by concern (docs/alerting.md, "Dispatch"):
     dispatch.py   the loop: read the episodes, record intents, write the file, send, mark
 """
 from orchestration.lib.alerting.config import DispatchConfig, RetryPolicy
-from orchestration.lib.alerting.dispatch import DispatchResult, dispatch, list_outbox
+from orchestration.lib.alerting.dispatch import (
+    DispatchResult,
+    EpisodesNotBuiltError,
+    dispatch,
+    dispatch_warehouse,
+    list_outbox,
+    list_warehouse,
+)
 
-__all__ = ["DispatchConfig", "DispatchResult", "RetryPolicy", "dispatch", "list_outbox"]
+__all__ = ["DispatchConfig", "DispatchResult", "EpisodesNotBuiltError", "RetryPolicy", "dispatch",
+           "dispatch_warehouse", "list_outbox", "list_warehouse"]

@@ -20,14 +20,16 @@ Delivery: exactly once in the outbox table and the JSON Lines file; at least onc
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from orchestration.lib.alerting.config import DispatchConfig
+from orchestration.lib.alerting.config import DispatchConfig, config_from_env
 from orchestration.lib.alerting.digest import build_digests
 from orchestration.lib.alerting.outbox import INTERRUPTED, Connect, OutboxFile, OutboxStore, _rows, ensure_outbox
 from orchestration.lib.alerting.payloads import digest_line, episode_message
@@ -241,3 +243,26 @@ def list_outbox(connect: Connect, state: str | None = None, limit: int = 50) -> 
     with connect() as con:
         ensure_outbox(con)
         return list_messages(con, state, limit)
+
+
+@contextmanager
+def _reusing(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    yield con
+
+
+def dispatch_warehouse(warehouse_path: Path, *, send_digest: bool = False, config: DispatchConfig | None = None,
+                       now: Callable[[], datetime] = utc_now) -> DispatchResult:
+    """Dispatch against the warehouse file, through ONE connection held for the run (the CLI and
+    Dagster entry point; the caller makes sure no other writer, e.g. dbt, runs meanwhile)."""
+    from orchestration.lib.warehouse import open_warehouse
+
+    config = config or config_from_env(warehouse_path)
+    with open_warehouse(warehouse_path) as con:
+        return dispatch(lambda: _reusing(con), config, send_digest=send_digest, now=now)
+
+
+def list_warehouse(warehouse_path: Path, state: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    from orchestration.lib.warehouse import open_warehouse
+
+    with open_warehouse(warehouse_path) as con:
+        return list_outbox(lambda: _reusing(con), state, limit)
