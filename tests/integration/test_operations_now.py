@@ -109,7 +109,7 @@ def _expected_predictions(con, as_of: datetime, min_runs: int = 5, days: int = 2
     for wf, run, started, ended in ref:
         entries: dict[str, datetime] = {}
         for _eid, etype, ts, stage in runs[(wf, run)]:
-            if stage is not None and etype in LIFECYCLE and etype != "run_started":
+            if stage is not None and etype in LIFECYCLE and etype != "run_started" and ts <= ended:
                 entries.setdefault(stage, ts)
         order = sorted(entries.items(), key=lambda kv: (kv[1], kv[0]))
         cycle = (ended - started).total_seconds()

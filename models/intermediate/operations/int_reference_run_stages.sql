@@ -1,7 +1,7 @@
 {#- The reference the at-risk prediction learns from: one row per stage of every telemetry run that
     completed within the `prediction_reference_days` (default 28) days up to as_of, with the run's
     elapsed time when it entered the stage and when it left it (entered the next stage, or ended).
-    Only events at or before as_of are read. Rules: doc block run_prediction in
+    Only events at or before the run's end (itself at or before as_of) are read. Rules: doc block run_prediction in
     models/marts/operations/_operations__docs.md. -#}
 
 -- depends_on: {{ ref('int_log_completeness_violations') }}
@@ -64,7 +64,8 @@ stage_entries as (
     inner join reference_runs
         on events.workflow_id = reference_runs.workflow_id
         and events.run_id = reference_runs.run_id
-    where events.event_ts <= reference_runs.as_of_ts
+    -- events after the run's end (a log-completeness finding) belong to no stage of it
+    where events.event_ts <= reference_runs.ended_at
         and events.stage is not null
         and events.event_type in (
             'stage_started', 'stage_completed', 'stage_retried', 'stage_timed_out',
