@@ -52,7 +52,7 @@ def _expected_in_flight(con) -> dict:
         last = life[-1] if life else (None, "run_started", started, None)
         staged = [e for e in life if e[3] is not None]
         stage = staged[-1][3] if staged else None
-        in_state = (as_of - last[2]).total_seconds()
+        in_state = (as_of - max(last[2], started)).total_seconds()
         threshold = thresholds.get((key[0], stage), thresholds.get((key[0], None)))
         expected[key] = {
             "current_stage": stage, "last_event_type": last[1], "waits_on": WAITS_ON.get(last[1], "next_stage"),

@@ -119,8 +119,12 @@ final as (
         in_flight_runs.started_at,
         last_stage.current_stage,
         coalesce(last_event.last_event_type, 'run_started') as last_event_type,
-        -- a run whose only events are exception events (or none before as_of) is in its start state
-        coalesce(last_event.state_entered_at, in_flight_runs.started_at) as state_entered_at,
+        -- a run whose only events are exception events (or none before as_of) is in its start state;
+        -- never before the run started (an event stamped before run_started: skewed clocks)
+        case
+            when last_event.state_entered_at > in_flight_runs.started_at then last_event.state_entered_at
+            else in_flight_runs.started_at
+        end as state_entered_at,
         case coalesce(last_event.last_event_type, 'run_started')
             when 'approval_requested' then 'human_approval'
             when 'stage_retried' then 'scheduled_retry'
