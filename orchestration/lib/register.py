@@ -14,6 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from orchestration.lib.alert_register import ALERTING_TABLES, Alerting, alerting_rows
+
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 WORKFLOW_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
@@ -267,36 +269,6 @@ class CostModel(_Strict):
         return float(self.labor_rates_per_hour.get(team, self.default_labor_rate_per_hour))
 
 
-class StuckThreshold(_Strict):
-    """A run of ``workflow_id`` is stuck once in the same state longer than this; ``stage`` omitted: any stage."""
-
-    workflow_id: str = Field(min_length=1)
-    stage: str | None = Field(default=None, min_length=1)
-    threshold_minutes: float = Field(gt=0)
-
-
-class Operations(_Strict):
-    """What is happening now (models/marts/operations, docs/operations.md): when an in-flight run is stuck.
-
-    Without a declared threshold a workflow's runs are stuck after
-    ``default_stuck_share_of_cycle_slo`` x its cycle-time SLO (sla.cycle_time_p90_hours) in one state.
-    """
-
-    default_stuck_share_of_cycle_slo: float = Field(default=0.5, gt=0)
-    stuck_thresholds: list[StuckThreshold] = Field(default_factory=list)
-
-    def stuck_rows(self, owners: list[WorkflowOwner]) -> list[tuple]:
-        """(workflow_id, stage, threshold_minutes, is_default): declared rows, plus a workflow-wide default
-        (stage null) for every workflow that declares none."""
-        rows = [(t.workflow_id, t.stage, t.threshold_minutes, False) for t in self.stuck_thresholds]
-        declared = {t.workflow_id for t in self.stuck_thresholds if t.stage is None}
-        rows += [
-            (o.workflow_id, None, self.default_stuck_share_of_cycle_slo * o.sla.cycle_time_p90_hours * 60.0, True)
-            for o in owners if o.workflow_id not in declared
-        ]
-        return rows
-
-
 class ReferencePath(_Strict):
     """A workflow's reference path for conformance (models/marts/process_mining/_process_mining__docs.md,
     pm_conformance): allowed start and end activities, allowed directly-follows transitions
@@ -352,6 +324,36 @@ class ProcessMining(_Strict):
         return self
 
 
+class StuckThreshold(_Strict):
+    """A run of ``workflow_id`` is stuck once in the same state longer than this; ``stage`` omitted: any stage."""
+
+    workflow_id: str = Field(min_length=1)
+    stage: str | None = Field(default=None, min_length=1)
+    threshold_minutes: float = Field(gt=0)
+
+
+class Operations(_Strict):
+    """What is happening now (models/marts/operations, docs/operations.md): when an in-flight run is stuck.
+
+    Without a declared threshold a workflow's runs are stuck after
+    ``default_stuck_share_of_cycle_slo`` x its cycle-time SLO (sla.cycle_time_p90_hours) in one state.
+    """
+
+    default_stuck_share_of_cycle_slo: float = Field(default=0.5, gt=0)
+    stuck_thresholds: list[StuckThreshold] = Field(default_factory=list)
+
+    def stuck_rows(self, owners: list[WorkflowOwner]) -> list[tuple]:
+        """(workflow_id, stage, threshold_minutes, is_default): declared rows, plus a workflow-wide default
+        (stage null) for every workflow that declares none."""
+        rows = [(t.workflow_id, t.stage, t.threshold_minutes, False) for t in self.stuck_thresholds]
+        declared = {t.workflow_id for t in self.stuck_thresholds if t.stage is None}
+        rows += [
+            (o.workflow_id, None, self.default_stuck_share_of_cycle_slo * o.sla.cycle_time_p90_hours * 60.0, True)
+            for o in owners if o.workflow_id not in declared
+        ]
+        return rows
+
+
 class Register(_Strict):
     # The register tolerates sections this version does not use (approvals, integrations).
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -367,6 +369,7 @@ class Register(_Strict):
     cost_model: CostModel
     operations: Operations = Field(default_factory=Operations)
     process_mining: ProcessMining = Field(default_factory=ProcessMining)
+    alerting: Alerting = Field(default_factory=Alerting)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -434,6 +437,16 @@ class Register(_Strict):
             raise ValueError("\n".join(errors))
         return self
 
+    @model_validator(mode="after")
+    def _alerting_rules(self) -> Register:
+        errors = self.alerting.cross_errors(
+            set(self.workflow_ids), {c.code for c in self.exceptions.classes},
+            {p.workflow_id for p in self.process_mining.reference_paths},
+        )
+        if errors:
+            raise ValueError("\n".join(errors))
+        return self
+
     def objective_pct(self, owner: WorkflowOwner, name: str) -> float:
         """The workflow's objective for an SLI: its own sla.objectives entry, else the register default."""
         value = getattr(owner.sla.objectives, name)
@@ -478,7 +491,7 @@ def _format_errors(exc: ValidationError) -> list[str]:
         for old, new in _PYDANTIC_PHRASES:
             msg = msg.replace(old, new)
         loc = _format_loc(tuple(err["loc"]))
-        if not loc and "\n" in msg or msg.startswith(("owners[", "exceptions.", "rbac.", "cost_model.", "operations.")):
+        if not loc and "\n" in msg or msg.startswith(("owners[", "exceptions.", "rbac.", "cost_model.", "operations.", "alerting.")):
             # cross-field rules already carry their own paths, one per line
             lines.extend(line for line in msg.splitlines() if line)
         else:
@@ -544,12 +557,12 @@ GOVERNANCE_TABLES: dict[str, str] = {
     "redaction_fields": "field varchar not null primary key, strategy varchar not null",
     "rbac_role_permissions": "role varchar not null, permission varchar not null",
     "rbac_assignments": "principal_type varchar not null, principal varchar not null, role varchar not null, scope varchar not null",
-    "stuck_thresholds": "workflow_id varchar not null, stage varchar, threshold_minutes double not null, is_default boolean not null",
     "reference_paths": """workflow_id varchar not null primary key, checks_start boolean not null,
         checks_end boolean not null, checks_transitions boolean not null, checks_required_stages boolean not null""",
     "reference_path_rules": """workflow_id varchar not null, rule varchar not null, activity varchar not null,
         next_activity varchar, position integer""",
     "stuck_thresholds": "workflow_id varchar not null, stage varchar, threshold_minutes double not null, is_default boolean not null",
+    **ALERTING_TABLES,
     "register_versions": "register_sha256 varchar not null, version varchar not null, source_path varchar not null, loaded_at timestamp not null",
 }
 
@@ -602,6 +615,7 @@ def register_rows(register: Register) -> dict[str, list[tuple]]:
         ],
         "redaction_fields": [(f, register.data_controls.redaction.strategy) for f in register.data_controls.redaction.fields],
         **reference_path_rows(register),
+        **alerting_rows(register.alerting),
         "rbac_role_permissions": [(r.name, p) for r in register.rbac.roles for p in r.permissions],
         "stuck_thresholds": register.operations.stuck_rows(register.owners),
         "rbac_assignments": [
