@@ -64,28 +64,14 @@ case_repeats as (
 
 cases as (
 
+    -- one pass over the case's events: the instances' sequence, counts, ends; the span of every event
     select
         workflow_id,
         run_id,
-        {{ string_agg_ordered('activity', 'activity_seq', ' > ') }} as variant,
-        count(*) as activity_count,
-        count(distinct activity) as distinct_activity_count,
+        {{ string_agg_ordered('case when is_activity_instance then activity end', 'event_seq', ' > ') }} as variant,
+        count(activity_seq) as activity_count,
         min(case when activity_seq = 1 then activity end) as start_activity,
         min(case when is_last_activity then activity end) as end_activity,
-        min(event_ts) as first_activity_at,
-        max(event_ts) as last_activity_at
-
-    from instances
-    group by workflow_id, run_id
-
-),
-
-case_events as (
-
-    -- every event of the case (start transitions too): the case's span and landing high-water mark
-    select
-        workflow_id,
-        run_id,
         min(first_event_at) as first_event_at,
         max(last_event_at) as last_event_at,
         count(*) as event_count,
@@ -99,31 +85,29 @@ case_events as (
 joined as (
 
     select
-        case_events.workflow_id,
-        case_events.run_id,
+        cases.workflow_id,
+        cases.run_id,
         cases.variant,
         cases.activity_count,
-        cases.distinct_activity_count,
+        -- distinct activities = instances - the instances beyond the first of each activity
+        cases.activity_count - coalesce(case_repeats.repeated_instance_count, 0) as distinct_activity_count,
         cases.start_activity,
         cases.end_activity,
-        case_events.first_event_at,
-        case_events.last_event_at,
-        case_events.event_count,
+        cases.first_event_at,
+        cases.last_event_at,
+        cases.event_count,
         case_repeats.reworked_activities,
         case_repeats.repeated_instance_count,
         runs.final_status,
         runs.exception_count
 
-    from case_events
-    left join cases
-        on case_events.workflow_id = cases.workflow_id
-        and case_events.run_id = cases.run_id
+    from cases
     left join case_repeats
-        on case_events.workflow_id = case_repeats.workflow_id
-        and case_events.run_id = case_repeats.run_id
+        on cases.workflow_id = case_repeats.workflow_id
+        and cases.run_id = case_repeats.run_id
     left join runs
-        on case_events.workflow_id = runs.workflow_id
-        and case_events.run_id = runs.run_id
+        on cases.workflow_id = runs.workflow_id
+        and cases.run_id = runs.run_id
 
 ),
 
