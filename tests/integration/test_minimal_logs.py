@@ -275,3 +275,31 @@ def test_dbt_build_marts_equal_the_file(landed):
     )
     for case, (_, start, end) in expected.items():
         assert cycle[case] == ((end - start).total_seconds(),)
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "csv"])
+def test_an_event_id_column_with_gaps_derives_the_missing_ids(command_center_env, tmp_path, suffix, capsys):
+    """An event_id column that some rows leave absent or blank does not refuse the file: those rows
+    get the derived id (docs/event-contract.md, Shape 2), the others keep theirs."""
+    day = datetime.now(UTC) - timedelta(days=3)
+    ts = [f"{day + timedelta(hours=h):%Y-%m-%dT%H:%M:%SZ}" for h in range(3)]
+    path = tmp_path / f"gaps.{suffix}"
+    if suffix == "jsonl":
+        rows = [
+            {"case_id": "g1", "event_name": "a", "timestamp": ts[0], "event_id": "given-1"},
+            {"case_id": "g1", "event_name": "b", "timestamp": ts[1]},
+            {"case_id": "g1", "event_name": "c", "timestamp": ts[2], "event_id": " "},
+        ]
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    else:
+        _write_csv(path, ["case_id", "event_name", "timestamp", "event_id"],
+                   [["g1", "a", ts[0], "given-1"], ["g1", "b", ts[1], ""], ["g1", "c", ts[2], ""]])
+    assert main(["ingest", "--log-format", "minimal", "--workflow", WORKFLOW, str(path)]) == 0
+    assert "read 3, loaded 3, quarantined 0" in capsys.readouterr().out
+    con = connect(command_center_env.duckdb_path, read_only=True)
+    try:
+        ids = dict(con.execute("select stage, event_id from raw.workflow_events").fetchall())
+    finally:
+        con.close()
+    assert ids["a"] == "given-1"
+    assert ids["b"].startswith("mvl_") and ids["c"].startswith("mvl_") and ids["b"] != ids["c"]

@@ -70,22 +70,23 @@ def _minimal_projection(
     extras = [k for k in keys if k not in used]
     case_id, event_name, ts = (_field_text(mapped[f]) for f in MINIMAL_REQUIRED_FIELDS)
     actor = _field_text(mapped["actor"]) if mapped["actor"] in used else "null::varchar"
+    # Idempotency key for rows without one: the event's identity within its workflow.
+    # The instant, not its spelling: '...T10:00:00Z' and '...T12:00:00+02:00' are the same event.
+    actor_identity = f"'sha256:' || sha256($salt || {actor})" if redact_actor else actor
+    parsed = parse_sql(ts, timestamp_format=timestamp_format, timezone=timezone)
+    instant = f"coalesce(strftime({parsed}, '%Y-%m-%dT%H:%M:%S.%fZ'), {ts})"
+    identity = f"concat_ws(chr(31), {sql_literal(workflow)}, {case_id}, {event_name}, {instant}, coalesce({actor_identity}, ''))"
+    # the first occurrence hashes exactly as before occurrence numbers existed, so files landed
+    # earlier still catch re-sent events
+    occurrence = f"row_number() over (partition by {identity} order by _row)"
+    event_id = (
+        f"'mvl_' || left(sha256({identity} || case when {occurrence} > 1 "
+        f"then chr(31) || {occurrence} else '' end), 32)"
+    )
     if mapped["event_id"] in used:
-        event_id = _field_text(mapped["event_id"])
-    else:
-        # Idempotency key for logs without one: the event's identity within its workflow.
-        # The instant, not its spelling: '...T10:00:00Z' and '...T12:00:00+02:00' are the same event.
-        actor_identity = f"'sha256:' || sha256($salt || {actor})" if redact_actor else actor
-        parsed = parse_sql(ts, timestamp_format=timestamp_format, timezone=timezone)
-        instant = f"coalesce(strftime({parsed}, '%Y-%m-%dT%H:%M:%S.%fZ'), {ts})"
-        identity = f"concat_ws(chr(31), {sql_literal(workflow)}, {case_id}, {event_name}, {instant}, coalesce({actor_identity}, ''))"
-        # the first occurrence hashes exactly as before occurrence numbers existed, so files landed
-        # earlier still catch re-sent events
-        occurrence = f"row_number() over (partition by {identity} order by _row)"
-        event_id = (
-            f"'mvl_' || left(sha256({identity} || case when {occurrence} > 1 "
-            f"then chr(31) || {occurrence} else '' end), 32)"
-        )
+        # an event_id column that some rows leave absent, null or blank: those rows get the derived id
+        # (one blank cell never refuses the file)
+        event_id = f"coalesce({_field_text(mapped['event_id'])}, {event_id})"
     region_sql = _field_text(mapped["region"]) if mapped["region"] in used else "null"
     region_sql = f"coalesce({region_sql}, {sql_literal(region) if region else 'null'})"
     extras_obj = (
