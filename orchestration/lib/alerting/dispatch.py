@@ -218,12 +218,19 @@ def dispatch(connect: Connect, config: DispatchConfig, *, send_digest: bool = Fa
         result.recovered_attempts = d.recover(con)
         episodes = read_episodes(con)
         result.episodes = len(episodes)
-        for action, row in plan_messages(episodes, d.store.existing(con), timedelta(hours=config.lookback_hours)):
-            if action == "insert":
-                result.new_messages += d.store.insert_message(con, row)
-            else:
-                d.store.set_state(con, row["dedupe_key"], row["state"], row["reason"])
-                result.unsilenced += row["state"] != SUPPRESSED
+        plan = plan_messages(episodes, d.store.existing(con), timedelta(hours=config.lookback_hours))
+        con.execute("begin transaction")  # the whole plan is one intent: recorded entirely or not at all
+        try:
+            for action, row in plan:
+                if action == "insert":
+                    result.new_messages += d.store.insert_message(con, row)
+                else:
+                    d.store.set_state(con, row["dedupe_key"], row["state"], row["reason"])
+                    result.unsilenced += row["state"] != SUPPRESSED
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
         if send_digest:
             result.digests = len(build_digests(d.store, con, now()))
         due = d.store.due(con)

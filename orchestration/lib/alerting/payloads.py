@@ -25,7 +25,16 @@ def _escalation(episode: Mapping[str, Any]) -> str:
         steps = json.loads(raw) if raw else []
     except (TypeError, ValueError):
         return str(raw)
-    return " → ".join(str(s if not isinstance(s, dict) else s.get("role") or s.get("owner") or s) for s in steps) or "-"
+    return " → ".join(_step(s) for s in steps) or "-"
+
+
+def _step(step: Any) -> str:
+    """One escalation step: a string, or an object such as {"after_minutes": 60, "notify": "team_lead"}."""
+    if not isinstance(step, dict):
+        return str(step)
+    who = step.get("notify") or step.get("role") or step.get("owner") or json.dumps(step)
+    after = step.get("after_minutes")
+    return f"{who} (+{after:g} min)" if isinstance(after, int | float) and after else str(who)
 
 
 def _where(episode: Mapping[str, Any]) -> str:
