@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import duckdb
 import pytest
 
-from orchestration.lib.alerting import DispatchConfig, RetryPolicy, dispatch, list_outbox
+from orchestration.lib.alerting import DispatchConfig, RetryPolicy, dispatch, dispatch_warehouse, list_outbox
 from orchestration.lib.alerting.dispatch import plan_messages
 from orchestration.lib.alerting.outbox import INTERRUPTED, OutboxFile
 from orchestration.lib.alerting.transport import WebhookTransport
@@ -144,7 +144,7 @@ def run(db, tmp_path, url=None, *, policy=DEFAULT_POLICY, digest=False, session=
     if url:
         transport = WebhookTransport(url, policy, session=session, sleep=sleeps if sleeps is not None else Sleeps(),
                                      rng=random.Random(7))
-    return dispatch(connector(db), config, send_digest=digest, now=lambda: AS_OF, transport=transport)
+    return dispatch_warehouse(db, config=config, send_digest=digest, now=lambda: AS_OF, transport=transport)
 
 
 def outbox(db):
@@ -261,7 +261,8 @@ def test_invalid_url_fails_fast_without_a_request(db, tmp_path):
 
 
 def test_no_webhook_writes_the_file_only(db, tmp_path):
-    result = run(db, tmp_path)
+    config = DispatchConfig(outbox_file=tmp_path / "alerts" / "outbox.jsonl")
+    result = dispatch(connector(db), config, now=lambda: AS_OF)  # a short connection per operation
     assert result.sent["delivered"] == 4 and sorted(file_keys(tmp_path)) == ["e1:fired", "e3:fired", "e5:fired", "e5:resolved"]
     assert run(db, tmp_path).sent["delivered"] == 0 and len(file_keys(tmp_path)) == 4
 

@@ -258,14 +258,14 @@ def _reusing(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnecti
 
 
 def dispatch_warehouse(warehouse_path: Path, *, send_digest: bool = False, config: DispatchConfig | None = None,
-                       now: Callable[[], datetime] = utc_now) -> DispatchResult:
+                       now: Callable[[], datetime] = utc_now, transport: WebhookTransport | None = None) -> DispatchResult:
     """Dispatch against the warehouse file, through ONE connection held for the run (the CLI and
     Dagster entry point; the caller makes sure no other writer, e.g. dbt, runs meanwhile)."""
     from orchestration.lib.warehouse import open_warehouse
 
     config = config or config_from_env(warehouse_path)
     with open_warehouse(warehouse_path) as con:
-        return dispatch(lambda: _reusing(con), config, send_digest=send_digest, now=now)
+        return dispatch(lambda: _reusing(con), config, send_digest=send_digest, now=now, transport=transport)
 
 
 def list_warehouse(warehouse_path: Path, state: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
