@@ -32,8 +32,16 @@ REL = 1e-9
 
 
 @pytest.fixture(scope="module")
-def semantic_target(tmp_path_factory) -> Path:
-    """`dbt parse` of the project into a private target path: its semantic_manifest.json."""
+def semantic_target(shared_warehouse, tmp_path_factory) -> Path:
+    """A target path holding this project's semantic_manifest.json: the one the shared warehouse's build
+    wrote (dbt's target path, written after the session generated its events), else a private `dbt parse`.
+    Which DuckDB file the writer was configured with does not matter: the helper attaches the file under
+    whatever catalog name the manifest records."""
+    built = Path(os.environ.get("DBT_TARGET_PATH") or REPO_ROOT / "target")
+    built = built if built.is_absolute() else REPO_ROOT / built
+    manifest = built / "semantic_manifest.json"
+    if manifest.is_file() and manifest.stat().st_mtime > shared_warehouse.events.stat().st_mtime:
+        return built
     target = tmp_path_factory.mktemp("semantic_target")
     env = {
         **os.environ, **TELEMETRY_OFF,
