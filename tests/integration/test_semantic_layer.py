@@ -158,6 +158,14 @@ def test_runs_metrics_equal_the_weekly_marts_per_workflow_region_and_week(layer,
     assert _compare(semantic, mart, RUN_PAIRS, present="runs_completed") == []
 
 
+def test_runs_metrics_equal_the_daily_mart_per_workflow_region_and_day(layer, marts):
+    rows = layer.query(list(RUN_PAIRS), ["workflow", "run__region", "metric_time__day"])
+    semantic = _index(rows, "workflow", "run__region", "metric_time__day")
+    mart = _index(_rows(marts, "select * from marts.agg_workflow_daily"), "workflow_id", "region", "day")
+    assert len(mart) >= 100
+    assert _compare(semantic, mart, RUN_PAIRS, present="runs_completed") == []
+
+
 def test_runs_started_is_counted_in_the_week_the_run_started(layer, marts):
     semantic = _index(layer.query(["runs_started"], ["workflow", "metric_time__week"]), "workflow", "metric_time__week")
     mart = _index(_rows(marts, "select * from marts.agg_workflow_weekly_all_regions"), "workflow_id", "week_start")
