@@ -119,7 +119,7 @@ business_local as (
     select
         latency_attempts.*,
         settings.business_timezone,
-        settings.business_days,
+        settings.business_days as business_weekdays,
         settings.business_start_hour,
         settings.business_end_hour,
         {{ utc_to_local('latency_attempts.started_at', 'settings.business_timezone') }} as local_start,
@@ -133,7 +133,7 @@ business_local as (
 
 ),
 
-business_days as (
+business_spine as (
 
     {{ period_spine('business_local', 'local_start_day', 'local_end_day', 'day', 'local_day') }}
 
@@ -142,7 +142,7 @@ business_days as (
 business_overlap as (
 
     select
-        business_days.*,
+        business_spine.*,
         greatest(
             local_start,
             {{ timestamp_add_seconds('cast(local_day as timestamp)', 'business_start_hour * 3600.0') }}
@@ -152,8 +152,8 @@ business_overlap as (
             {{ timestamp_add_seconds('cast(local_day as timestamp)', 'business_end_hour * 3600.0') }}
         ) as open_to
 
-    from business_days
-    where position(cast({{ iso_day_of_week('local_day') }} as {{ dbt.type_string() }}) in business_days) > 0
+    from business_spine
+    where position(cast({{ iso_day_of_week('local_day') }} as {{ dbt.type_string() }}) in business_weekdays) > 0
 
 ),
 

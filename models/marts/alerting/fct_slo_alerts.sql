@@ -92,7 +92,7 @@ episodes as (
         objective_pct,
         slo_window_days,
         min(evaluated_at) as fired_at,
-        max(instant_bucket) as last_firing_bucket,
+        max(evaluated_at) as last_firing_at,
         max(case when is_latest_instant then 1 else 0 end) as is_firing_at_as_of,
         max(long_burn_rate) as peak_long_burn_rate,
         max(short_burn_rate) as peak_short_burn_rate,
@@ -135,7 +135,7 @@ final as (
         episodes.fired_at,
         case
             when episodes.is_firing_at_as_of = 0
-                then {{ timestamp_add_seconds("cast('1970-01-01 00:00:00' as timestamp)", '(episodes.last_firing_bucket + 1) * 300') }}
+                then {{ timestamp_add_seconds('episodes.last_firing_at', 300) }}
         end as resolved_at,
         episodes.long_window_label,
         episodes.short_window_label,
