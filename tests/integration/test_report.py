@@ -2,7 +2,8 @@
 Chromium (Debian's /usr/bin/chromium through playwright; playwright downloads no browser):
 
 - it renders: eleven panels, each chart an inline SVG of non-zero size; no console error; no request
-  other than the file itself (every request is recorded, anything else is aborted);
+  other than the file itself (every request is recorded, anything else is aborted); printed (PDF),
+  every panel starts a page;
 - every table cell equals the marts, queried here independently with the test's own SQL
   (``data-value`` is the mart's value; the text is its formatting);
 - hostile workflow names and owners (HTML, script, SVG, ``$math$``) are shown as text, never markup;
@@ -109,9 +110,10 @@ def report_file(shared_warehouse, published, tmp_path_factory, cc_env) -> Path:
 @pytest.fixture(scope="module")
 def page_content(report_file):
     def inspect(page):
+        pdf = page.pdf(format="A4", landscape=True)  # the print stylesheet: one panel per page at least
         return {"tables": page.evaluate(TABLES_JS), "charts": page.evaluate(CHARTS_JS),
                 "headlines": page.locator("#improvement ul.headlines li").all_inner_texts(),
-                "title": page.title()}
+                "title": page.title(), "pdf_pages": len(re.findall(rb"/Type\s*/Page[^s]", pdf))}
     return open_in_chromium(report_file, inspect)
 
 
@@ -123,6 +125,7 @@ def test_the_page_renders_offline(page_content, report_file):
     flat = [c for c in content["charts"] if not (c["width"] > 100 and c["height"] > 20)]
     assert flat == [], "every panel has an inline SVG chart of non-zero size"
     assert content["title"].startswith("Automation command center - week of ")
+    assert content["pdf_pages"] >= len(PANELS), "printed, each panel starts a page"
     # nothing in the file names an outside address (the SVG namespaces are names, never fetched;
     # url(#id) is a reference inside the page)
     html = report_file.read_text().replace('xmlns="http://www.w3.org/2000/svg"', "").replace(
