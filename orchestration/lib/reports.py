@@ -73,6 +73,7 @@ def demo_summary(settings: Settings) -> str:
         if as_of is None:
             return "the warehouse holds no events yet"
         week = last_full_week(as_of)
+        from orchestration.lib.alert_report import alerts_section  # here: it imports this module
         from orchestration.lib.operations.report import operations_section  # here: it imports this module
 
         lines = [
@@ -84,6 +85,7 @@ def demo_summary(settings: Settings) -> str:
             *_cost_section(con, week),
             *_landing_section(con),
             *operations_section(con),
+            *alerts_section(con),
         ]
     finally:
         con.close()

@@ -253,6 +253,26 @@ def _assert_demo_figures_equal_the_marts(out: str, con) -> None:
         assert row[:2] == [team, str(n)] and row[4] == f"{total:,.2f}", (row, total)
     _assert_demo_landing_and_as_of_equal_the_marts(out, con)
     _assert_demo_operations_equal_the_marts(out, con)
+    _assert_demo_alerts_equal_the_marts(out, con)
+
+
+def _assert_demo_alerts_equal_the_marts(out: str, con) -> None:
+    """The alert counts, the per-owner lines and the top firing alerts printed are fct_alert_episodes' (docs/alerting.md)."""
+    firing, silenced, resolved = con.execute(
+        """select count(*) filter (where status = 'firing'), count(*) filter (where status = 'firing' and is_silenced),
+                  count(*) filter (where status = 'resolved') from marts.fct_alert_episodes""").fetchone()
+    assert firing > 0 and resolved > 0
+    assert f"Alerts as of the build: {firing} firing (" in out and f"{silenced} silenced), {resolved} resolved" in out
+    owners = con.execute(
+        """select owner, count(*) from marts.fct_alert_episodes where status = 'firing' and not is_silenced
+           group by owner order by count(*) desc, owner""").fetchall()
+    assert [(r[0], int(r[1])) for r in _table_rows(out, "alert owner")] == owners
+    assert "Alerts it would send now, per owner:" in out
+    top = con.execute(
+        """select alert_name, workflow_id, owner from marts.fct_alert_episodes where status = 'firing' and not is_silenced
+           order by case severity when 'page' then 1 when 'ticket' then 2 else 3 end, fired_at desc, episode_key
+           limit 10""").fetchall()
+    assert [(r[2], r[3], r[5]) for r in _table_rows(out, "alert severity")] == top
 
 
 def _assert_demo_operations_equal_the_marts(out: str, con) -> None:
