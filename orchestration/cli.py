@@ -515,6 +515,10 @@ def build_parser() -> argparse.ArgumentParser:
     from orchestration.lib.alerting.cli import add_alerts_parser
 
     add_alerts_parser(sub)
+
+    from orchestration.lib.audit.cli import add_audit_parsers
+
+    add_audit_parsers(sub)
     return parser
 
 

@@ -67,8 +67,11 @@ def connect(
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    from orchestration.lib.audit.ledger import ensure_ledger_chain
+
     for ddl in RAW_DDL:
         con.execute(ddl)
+    ensure_ledger_chain(con)  # the ledger's hash chain columns; an older ledger is chained once (docs/tamper-evidence.md)
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.audit.ledger import seal_loads
 from orchestration.lib.contract import (
     LOADED_ROW_FINGERPRINT_SQL,
     MAX_FUTURE_SKEW_HOURS,
@@ -264,6 +265,7 @@ def land_file(  # noqa: C901 -- 27 branches; being split into one function per s
             f"insert into raw.load_ledger ({', '.join(ledger)}) values ({', '.join('?' * len(ledger))})",
             list(ledger.values()),
         )
+        seal_loads(con, [load_id])  # the ledger's hash chain, in this transaction (docs/tamper-evidence.md)
         con.execute("commit")
         in_transaction = False
     except LandingError:

@@ -32,6 +32,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from orchestration.lib.audit.ledger import seal_loads
 from orchestration.lib.contract import LOADED_ROW_FINGERPRINT_SQL
 from orchestration.lib.landing import validation
 from orchestration.lib.landing.common import FILE_FORMATS, FileState, LandingError, LandingResult
@@ -230,6 +231,8 @@ def _land_group(con, members: list[dict], *, register: Register, salt: str, now:
                 [group_id],
             )
         stats, by_reason = _file_stats_and_ledger(con, now=now, landing_run_id=landing_run_id)
+        # the ledger's hash chain, in this transaction, in file order (docs/tamper-evidence.md)
+        seal_loads(con, [m["load_id"] for m in sorted(members, key=lambda m: m["index"])])
         con.execute("commit")
         in_transaction = False
     except _Fallback:

@@ -1,0 +1,203 @@
+"""Tamper evidence (docs/tamper-evidence.md): the load ledger's hash chain, written by real landings
+through the CLI (a single JSON Lines file, a CSV file, a group of small JSON Lines files), and
+`command-center verify` naming the first break of each kind of tampering on a copy of the warehouse."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.cli import main
+from orchestration.lib.contract import RAW_DDL
+
+END = "2026-11-20"
+
+
+@pytest.fixture(scope="module")
+def landed(tmp_path_factory, cc_env) -> Path:
+    """A warehouse with five chained entries: a.jsonl (seq 1), b.csv (2), small/s1..s3.jsonl (3..5, one group)."""
+    root = tmp_path_factory.mktemp("chain")
+    mp = pytest.MonkeyPatch()
+    try:
+        settings = cc_env.apply(mp, root)
+        small = root / "small"
+        small.mkdir()
+        assert main(["generate", "--days", "3", "--runs-per-day", "4", "--end-date", END, "--out", str(root / "a.jsonl")]) == 0
+        assert main(["generate", "--days", "3", "--runs-per-day", "4", "--seed", "8", "--end-date", END,
+                     "--out", str(root / "b.csv")]) == 0
+        for i in (1, 2, 3):
+            assert main(["generate", "--days", "1", "--runs-per-day", "1", "--seed", str(10 + i),
+                         "--end-date", f"2026-11-1{i}", "--out", str(small / f"s{i}.jsonl")]) == 0
+        assert main(["ingest", str(root / "a.jsonl"), str(root / "b.csv"), str(small)]) == 0
+    finally:
+        mp.undo()
+    return settings.duckdb_path
+
+
+def _copy(db: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "copy.duckdb"
+    shutil.copy(db, out)
+    return out
+
+
+def _tamper(db: Path, *sql: str) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        for statement in sql:
+            con.execute(statement)
+    finally:
+        con.close()
+
+
+def _load_of(db: Path, seq: int) -> str:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("select load_id from raw.load_ledger where chain_seq = ?", [seq]).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _verify(db: Path, capsys, *extra: str) -> tuple[int, dict]:
+    capsys.readouterr()
+    rc = main(["verify", "--duckdb", str(db), "--json", *extra])
+    return rc, json.loads(capsys.readouterr().out)
+
+
+def test_landing_chains_every_path_and_an_untouched_warehouse_verifies(landed, tmp_path, capsys):
+    con = duckdb.connect(str(landed), read_only=True)
+    rows = con.execute(
+        "select chain_seq, chain_origin, prev_hash, entry_hash, file_path, loaded_at from raw.load_ledger order by chain_seq"
+    ).fetchall()
+    con.close()
+    assert [r[0] for r in rows] == [1, 2, 3, 4, 5]
+    assert {r[1] for r in rows} == {"landing"}
+    assert rows[0][2] == "0" * 64
+    assert all(rows[i][2] == rows[i - 1][3] for i in range(1, 5))
+    assert [Path(r[4]).name for r in rows] == ["a.jsonl", "b.csv", "s1.jsonl", "s2.jsonl", "s3.jsonl"]
+    assert len({r[5] for r in rows[2:]}) == 1  # the small files landed as one group (one landing instant)
+
+    rc, out = _verify(_copy(landed, tmp_path), capsys)
+    assert rc == 0 and out["intact"] and out["first_break"] is None
+    assert out["entries"] == out["chained"] == out["chained_at_landing"] == 5
+    assert out["head"] == {"seq": 5, "entry_hash": rows[-1][3]}
+    assert out["events_checked"] > 0 and out["quarantine_rows_checked"] > 0
+    rc, out = _verify(_copy(landed, tmp_path), capsys, "--expect-head", rows[-1][3])
+    assert rc == 0
+
+
+TAMPERING = {
+    # name: (statements with {load} = the load_id of entry seq 2, expected first break kind, its seq)
+    "edit a raw row (cost_cents)": (
+        ["update raw.workflow_events set cost_cents = coalesce(cost_cents, 0) + 1 "
+         "where rowid = (select min(rowid) from raw.workflow_events where load_id = '{load}')"], "content", 2),
+    "delete a raw row": (
+        ["delete from raw.workflow_events where rowid = (select max(rowid) from raw.workflow_events "
+         "where load_id = '{load}')"], "count", 2),
+    "insert a raw row": (
+        ["insert into raw.workflow_events select * replace (event_id || '-forged' as event_id) "
+         "from raw.workflow_events where load_id = '{load}' limit 1"], "count", 2),
+    "edit a ledger entry's count": (
+        ["update raw.load_ledger set rows_loaded = rows_loaded - 1, rows_read = rows_read - 1 "
+         "where load_id = '{load}'"], "hash_mismatch", 2),
+    "edit a quarantine row": (
+        ["update raw.quarantine set reason_detail = 'nothing to see' "
+         "where rowid = (select min(rowid) from raw.quarantine where load_id = '{load}')"], "quarantine_content", 2),
+    "delete a quarantine row": (
+        ["delete from raw.quarantine where rowid = (select min(rowid) from raw.quarantine where load_id = '{load}')"],
+        "quarantine_count", 2),
+    "delete a ledger entry": (["delete from raw.load_ledger where load_id = '{load}'"], "missing_entry", 3),
+    "reorder two ledger entries (swap sequence numbers)": (
+        ["update raw.load_ledger set chain_seq = 99 where chain_seq = 2",
+         "update raw.load_ledger set chain_seq = 2 where chain_seq = 3",
+         "update raw.load_ledger set chain_seq = 3 where chain_seq = 99"], "reordered", 2),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERING))
+def test_verify_names_the_first_break(case, landed, tmp_path, capsys):
+    db = _copy(landed, tmp_path)
+    statements, kind, seq = TAMPERING[case]
+    load = _load_of(db, 2)
+    _tamper(db, *(s.format(load=load) for s in statements))
+    rc, out = _verify(db, capsys)
+    assert rc == 1 and not out["intact"]
+    first = out["first_break"]
+    assert (first["kind"], first["seq"]) == (kind, seq), out["breaks"]
+    if case == "delete a ledger entry":
+        assert "entry seq 2 is missing" in first["detail"]
+        assert any(b["kind"] == "orphan_rows" and b["key"] == load for b in out["breaks"])
+    elif case.startswith("reorder"):
+        assert "it was seq 3" in first["detail"]
+    else:
+        assert first["key"] == load and first["label"].endswith("b.csv")
+
+
+def test_verify_prints_one_error_line_per_break(landed, tmp_path, capsys):
+    db = _copy(landed, tmp_path)
+    load = _load_of(db, 4)
+    _tamper(db, f"update raw.load_ledger set rows_loaded = rows_loaded + 1, rows_read = rows_read + 1 where load_id = '{load}'")
+    capsys.readouterr()
+    assert main(["verify", "--duckdb", str(db)]) == 1
+    captured = capsys.readouterr()
+    errors = captured.err.strip().splitlines()
+    assert errors[0].startswith("error: load_ledger chain broken at entry seq 4 (") and "hash_mismatch" in errors[0]
+    assert errors[1].startswith("error: ") and ": count: the ledger says" in errors[1]
+    assert len(errors) == 2 and "BROKEN: 2 break(s)" in captured.out
+
+
+def test_deleting_the_newest_entry_needs_the_kept_head(landed, tmp_path, capsys):
+    db = _copy(landed, tmp_path)
+    rc, out = _verify(db, capsys)
+    head = out["head"]["entry_hash"]
+    _tamper(db, "delete from raw.load_ledger where chain_seq = 5")
+    rc, out = _verify(db, capsys, "--expect-head", head)
+    assert rc == 1
+    kinds = [b["kind"] for b in out["breaks"]]
+    assert "head_mismatch" in kinds and "orphan_rows" in kinds
+
+
+def test_a_ledger_from_before_the_chain_migrates_then_verifies(landed, tmp_path, capsys, cc_env):
+    """A warehouse landed before tamper evidence: its ledger has no chain columns (and one entry no
+    fingerprint). verify chains it once, as it is, and verifies; tampering after that is caught;
+    the next landing continues the chain."""
+    old = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(old))
+    for ddl in RAW_DDL:  # the raw schema without the chain (ensure_raw_schema would add it)
+        con.execute(ddl)
+    con.execute(f"attach '{landed}' as src (read_only)")
+    con.execute("insert into raw.workflow_events select * from src.raw.workflow_events")
+    con.execute("insert into raw.quarantine select * from src.raw.quarantine")
+    legacy = [c for (c,) in con.execute(
+        "select column_name from information_schema.columns where table_catalog = 'old' and table_schema = 'raw' "
+        "and table_name = 'load_ledger' order by ordinal_position").fetchall()]
+    assert "chain_seq" not in legacy
+    con.execute(f"insert into raw.load_ledger ({', '.join(legacy)}) select {', '.join(legacy)} from src.raw.load_ledger")
+    con.execute("update raw.load_ledger set loaded_fingerprint = null where file_path like '%a.jsonl'")
+    con.close()
+
+    capsys.readouterr()
+    assert main(["verify", "--duckdb", str(old)]) == 0
+    assert "migrated: the ledger had no hash chain; its 5 entries were chained now" in capsys.readouterr().out
+    rc, out = _verify(old, capsys)
+    assert rc == 0 and out["chained_at_migration"] == 5 and out["migrated_now"] == 0
+
+    mp = pytest.MonkeyPatch()
+    try:
+        cc_env.apply(mp, tmp_path / "env", duckdb=old)
+        more = tmp_path / "more.jsonl"
+        assert main(["generate", "--days", "1", "--runs-per-day", "2", "--seed", "99", "--end-date", END,
+                     "--out", str(more)]) == 0
+        assert main(["ingest", str(more)]) == 0
+    finally:
+        mp.undo()
+    rc, out = _verify(old, capsys)
+    assert rc == 0 and out["chained_at_landing"] == 1 and out["head"]["seq"] == 6
+
+    load = _load_of(old, 1)  # a.jsonl: its fingerprint was filled at migration
+    _tamper(old, f"update raw.workflow_events set cost_cents = coalesce(cost_cents, 0) + 5 "
+                 f"where rowid = (select min(rowid) from raw.workflow_events where load_id = '{load}')")
+    rc, out = _verify(old, capsys)
+    assert rc == 1 and (out["first_break"]["kind"], out["first_break"]["seq"]) == ("content", 1)
