@@ -5,8 +5,9 @@ orchestration.lib.generator package, and the package reproduces them. The regist
 (tests/unit/data/generator_register.yml) so that tuning command_center.yml does not move these
 bytes; the generator reads its owners, exception classes, aging alerts and redaction fields.
 If a change to the generator is meant to change its output, say so in the commit and update the
-hashes here. Last deliberate change: stuck runs at the end of the window (generator/stuck.py; the
-minimal log is unchanged).
+hashes here. Last deliberate change: the minimal log's printer outage two days before end_date
+(label_print_failed on the cases started that day, generator/minimal.py; the alerting volume rule's
+spike); the telemetry and XES logs are unchanged. Before it: stuck runs at the end of the window.
 """
 from __future__ import annotations
 
@@ -40,9 +41,9 @@ SHA256 = {
     "events-parquet-0.0": "5f40aaa849325e49f73aba6d18337f28630c7073b8b9941e7ce33a9cf93eb531",
     "events-parquet-0.005": "58f9b907ba2ca93e7fed4a9eaf6fec2a135e13f267d6bba12619c5f070b0e3b3",
     "events-parquet-0.05": "7f6544303322dc21ecaf5571411aea9ff1034b239f4982b03c7926abee972ebc",
-    "minimal-jsonl": "ce1f51af27415882b9c2ca56f17d7eb4b4a98fa86ef996833b2bef3a5a6ca14c",
-    "minimal-csv": "16d378c500346008428be811767a716139f7a30705748700398216ecac85ae74",
-    "minimal-parquet": "e8b1c85253ae6b0a4234a8683c8a906a71faccb45ae461f4087e33f386fe1736",
+    "minimal-jsonl": "098d43aa013cece623217c9cfd6fc7ccd2b0e007327d8df1108c22a142c8786b",
+    "minimal-csv": "53f027731d8c67c0c2e3fde6f253f2fdc484630d15a6143e882f5a41ff8ccae9",
+    "minimal-parquet": "5d45c80869d8a652896a6c898e2ec4671bb4af9f1264e70eb5729dd585f8a404",
     # a registered workflow workflows.yml has no shape for: the generic spec derived from its id
     "events-jsonl-0.05-custom": "fdeb9034d3d1ec095dfaa84712fb9874d88c8521e299329b95c7b49c7b655e9a",
 }

@@ -56,6 +56,21 @@ def case_steps(t0: int, amount: float, u: np.ndarray, gaps: np.ndarray) -> list[
     return steps
 
 
+#: A printer outage on the day before the log's last day: every case labelled that day fails once
+#: (label_print_failed, then the label prints) - the volume spike of the register's
+#: order_to_ship_label_print_failed_spike rule (docs/alerting.md). No random draw: other cases keep their bytes.
+OUTAGE_DAYS_BEFORE_END = 2
+
+
+def with_printer_outage(steps: list[Step]) -> list[Step]:
+    """The case's steps with a label_print_failed halfway between the step before its first label and the label."""
+    for k, (name, ts, _actor, _amount, _reason) in enumerate(steps):
+        if name == "label_printed" and k > 0:
+            failed: Step = ("label_print_failed", (steps[k - 1][1] + ts) // 2, "system", None, "PRINTER_OFFLINE")
+            return [*steps[:k], failed, *steps[k:]]
+    return steps
+
+
 def case_starts(
     rng: np.random.Generator, kind: str, *, seed: int, days: int, cases_per_day: int, end_date: date
 ) -> tuple[int, int, np.ndarray, list[str]]:
@@ -96,7 +111,7 @@ def _table(rows: dict[str, list], times: list[int]) -> pa.Table:
 def generate_minimal_log(*, days: int, cases_per_day: int, seed: int, end_date: date) -> pa.Table:
     """An order-to-ship minimum viable event log: case_id, event_name, timestamp, actor + optional
     channel, location, region, amount, reason_code. Loops: payment retries, waiting for inventory, re-picks and
-    label reprints. Timestamps are ISO 8601 UTC text ('...Z'); nothing at or after end_date 00:00 UTC."""
+    label reprints; a printer outage (label_print_failed) for the cases started two days before end_date. Timestamps are ISO 8601 UTC text ('...Z'); nothing at or after end_date 00:00 UTC."""
     if isinstance(end_date, datetime):
         end_date = end_date.date()
     if days < 1:
@@ -111,8 +126,12 @@ def generate_minimal_log(*, days: int, cases_per_day: int, seed: int, end_date: 
     gaps = rng.lognormal(0.0, 0.7, (n, 12))
     rows: dict[str, list] = {k: [] for k in MINIMAL_LOG_COLUMNS if k != "timestamp"}
     times: list[int] = []
+    outage_from = horizon - OUTAGE_DAYS_BEFORE_END * MS_PER_DAY
     for i in range(n):
-        for name, ts, actor, amt, reason in case_steps(int(t0[i]), float(amount[i]), u[i], gaps[i]):
+        steps = case_steps(int(t0[i]), float(amount[i]), u[i], gaps[i])
+        if outage_from <= t0[i] < outage_from + MS_PER_DAY:
+            steps = with_printer_outage(steps)
+        for name, ts, actor, amt, reason in steps:
             if ts >= horizon:
                 break
             times.append(ts)
