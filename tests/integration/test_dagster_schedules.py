@@ -79,8 +79,9 @@ def test_weekly_partition_builds_one_week_of_the_snapshot_with_its_summary(comma
     with open_warehouse(settings.duckdb_path) as con:
         land_register(con, register, source_path=str(settings.register_path), sha256=register_sha256(settings.register_path))
         land_file(con, events, register=register, salt=settings.redaction_salt, now=MONDAY_0600)
-    # the snapshot's upstream models (what the daily build provides), not the snapshot itself
-    run_dbt(settings, ["run", "--select", f"+{WEEKLY_SELECT}", "--exclude", WEEKLY_SELECT])
+    # the snapshot's upstream models (what the daily build provides), not the snapshot itself, and
+    # dim_as_of (the week's report, run by the same job after the snapshot, needs the build's as_of)
+    run_dbt(settings, ["run", "--select", f"+{WEEKLY_SELECT}", "+dim_as_of", "--exclude", WEEKLY_SELECT])
 
     defs = build_definitions()
     [request] = tick(defs, "weekly_slo_snapshot_schedule", MONDAY_0600)
@@ -89,12 +90,16 @@ def test_weekly_partition_builds_one_week_of_the_snapshot_with_its_summary(comma
     )
     assert result.success
 
-    [materialization] = [
-        e.event_specific_data.materialization
+    materializations = {
+        e.event_specific_data.materialization.asset_key: e.event_specific_data.materialization
         for e in result.all_events
         if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
-    ]
-    assert materialization.asset_key == dg.AssetKey(["marts", "fct_slo_weekly_snapshot"])
+    }
+    # the snapshot, then the week's HTML report (orchestration/defs/report.py, tests/integration/test_report.py)
+    report = dg.AssetKey(["reports", "weekly_command_center_report"])
+    assert set(materializations) == {dg.AssetKey(["marts", "fct_slo_weekly_snapshot"]), report}
+    assert materializations[report].partition == "2026-11-16"
+    materialization = materializations[dg.AssetKey(["marts", "fct_slo_weekly_snapshot"])]
     assert materialization.partition == "2026-11-16"
     md = {k: v.value for k, v in materialization.metadata.items()}
     summary = md["summary"]
