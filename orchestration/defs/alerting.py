@@ -90,6 +90,16 @@ dispatch_alerts = dg.define_asset_job(
 )
 
 
+def _run_dispatches(context: dg.SensorEvaluationContext, run: dg.DagsterRun) -> bool:
+    """Whether ``run`` materializes alert_dispatch itself: its asset selection, else its job's assets."""
+    if run.asset_selection:  # a subset; a whole job's run has an empty selection
+        return ALERT_DISPATCH_KEY in run.asset_selection
+    repo = context.repository_def
+    if repo is None or not repo.has_job(run.job_name):
+        return False
+    return ALERT_DISPATCH_KEY in repo.get_job(run.job_name).asset_layer.selected_asset_keys
+
+
 @dg.asset_sensor(
     name="alert_dispatch_sensor",
     asset_key=ALERT_EPISODES_KEY,
@@ -101,7 +111,7 @@ dispatch_alerts = dg.define_asset_job(
 )
 def alert_dispatch_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
     run = context.instance.get_run_by_id(asset_event.run_id)
-    if run is not None and run.asset_selection and ALERT_DISPATCH_KEY in run.asset_selection:
+    if run is not None and _run_dispatches(context, run):
         return dg.SkipReason(f"run {asset_event.run_id} dispatches the alerts itself")
     return dg.RunRequest(
         run_key=f"episodes-built-by:{asset_event.run_id}",

@@ -353,7 +353,8 @@ def test_dagster_materializes_alert_dispatch_and_the_sensor_requests_a_run(db, t
     with dg.instance_for_test() as instance:
         # a build of the episodes alone: the sensor asks for one dispatch run, without the digest
         assert dg.materialize([fct_alert_episodes], instance=instance).success
-        defs = dg.Definitions(assets=[fct_alert_episodes, asset], jobs=[dispatch_alerts],
+        both = dg.define_asset_job("build_and_dispatch", selection=[ALERT_EPISODES_KEY, asset.key])
+        defs = dg.Definitions(assets=[fct_alert_episodes, asset], jobs=[dispatch_alerts, both],
                               sensors=[alert_dispatch_sensor], resources=resources)
         ctx = dg.build_sensor_context(instance=instance, definitions=defs)
         evaluation = alert_dispatch_sensor.evaluate_tick(ctx)
@@ -370,3 +371,9 @@ def test_dagster_materializes_alert_dispatch_and_the_sensor_requests_a_run(db, t
         meta = again.asset_materializations_for_node("alerting__alert_dispatch")[0].metadata
         assert meta["new_messages"].value == 0 and meta["digests"].value == 1 and meta["delivered"].value == 1
         assert len(list(OutboxFile(tmp_path / "dagster.jsonl").records())) == 5
+
+        # a run that builds the episodes AND dispatches them (the daily job): the sensor starts nothing more
+        assert defs.resolve_job_def("build_and_dispatch").execute_in_process(instance=instance).success
+        skipped = alert_dispatch_sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, definitions=defs, cursor=evaluation.cursor))
+        assert not skipped.run_requests and "dispatches the alerts itself" in skipped.skip_message
