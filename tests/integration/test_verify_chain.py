@@ -196,8 +196,19 @@ def test_a_ledger_from_before_the_chain_migrates_then_verifies(landed, tmp_path,
     rc, out = _verify(old, capsys)
     assert rc == 0 and out["chained_at_landing"] == 1 and out["head"]["seq"] == 6
 
-    load = _load_of(old, 1)  # a.jsonl: its fingerprint was filled at migration
-    _tamper(old, f"update raw.workflow_events set cost_cents = coalesce(cost_cents, 0) + 5 "
-                 f"where rowid = (select min(rowid) from raw.workflow_events where load_id = '{load}')")
+    con = duckdb.connect(str(old), read_only=True)
+    assert con.execute("select loaded_fingerprint from raw.load_ledger where chain_seq = 1").fetchone() == (None,)
+    con.close()
+    def edit_an_event(seq: int) -> None:
+        _tamper(old, f"update raw.workflow_events set cost_cents = coalesce(cost_cents, 0) + 5 "
+                     f"where rowid = (select min(rowid) from raw.workflow_events where load_id = '{_load_of(old, seq)}')")
+
+    edit_an_event(1)  # a.jsonl had no events' fingerprint before migration: its events get the count check only
+    assert _verify(old, capsys)[0] == 0
+    edit_an_event(2)
     rc, out = _verify(old, capsys)
-    assert rc == 1 and (out["first_break"]["kind"], out["first_break"]["seq"]) == ("content", 1)
+    assert rc == 1 and (out["first_break"]["kind"], out["first_break"]["seq"]) == ("content", 2)
+    _tamper(old, f"delete from raw.workflow_events where rowid = (select min(rowid) from raw.workflow_events "
+                 f"where load_id = '{_load_of(old, 1)}')")
+    rc, out = _verify(old, capsys)
+    assert (out["first_break"]["kind"], out["first_break"]["seq"]) == ("count", 1)

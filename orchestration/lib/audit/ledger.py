@@ -73,8 +73,9 @@ def seal_loads(con: duckdb.DuckDBPyConnection, load_ids: Sequence[str]) -> int:
 
 def ensure_ledger_chain(con: duckdb.DuckDBPyConnection) -> int:
     """Give raw.load_ledger the chain columns if it lacks them, and chain its existing entries once, as
-    they are now (origin 'migration'; ledger rows from before the fingerprint get it too, from the
-    rows present). Returns how many entries were chained (0: nothing to migrate)."""
+    they are now (origin 'migration'). Ledger rows from before the events' fingerprint keep it null
+    (their events get the count check only, as in dbt's int_load_ledger_mismatches); every entry gets
+    its quarantine fingerprint. Returns how many entries were chained (0: nothing to migrate)."""
     if {c for c, _ in (("quarantine_fingerprint", 0), ("chain_seq", 0), ("entry_hash", 0))} <= existing_columns(
         con, LEDGER_CHAIN.table
     ):
@@ -83,14 +84,6 @@ def ensure_ledger_chain(con: duckdb.DuckDBPyConnection) -> int:
     try:
         con.execute("alter table raw.load_ledger add column if not exists quarantine_fingerprint decimal(38, 0)")
         ensure_chain_columns(con, LEDGER_CHAIN)
-        con.execute(
-            f"""update raw.load_ledger l set loaded_fingerprint = coalesce(s.fingerprint, 0)
-                from (select l2.load_id, e.fingerprint from raw.load_ledger l2
-                      left join (select load_id, sum({LOADED_ROW_FINGERPRINT_SQL}) as fingerprint
-                                 from raw.workflow_events group by load_id) e using (load_id)
-                      where l2.loaded_fingerprint is null) s
-                where l.load_id = s.load_id"""
-        )
         _fill_quarantine_fingerprints(con, None)
         n = seal(con, LEDGER_CHAIN, None, origin="migration")
         con.execute("commit")
