@@ -1,6 +1,8 @@
 """Alert dispatch's pure parts: error classification, backoff caps, URL checks, digest keys, settings."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from orchestration.lib.alerting.config import RetryPolicy, config_from_env
@@ -63,3 +65,16 @@ def test_config_from_env(tmp_path, monkeypatch):
     monkeypatch.setenv("COMMAND_CENTER_ALERT_MAX_ATTEMPTS", "many")
     with pytest.raises(ConfigError, match="COMMAND_CENTER_ALERT_MAX_ATTEMPTS"):
         config_from_env(tmp_path / "cc.duckdb")
+
+
+def test_message_text_is_escaped_for_slack():
+    from datetime import datetime
+
+    from orchestration.lib.alerting.payloads import episode_message
+
+    e = {"episode_key": "k", "severity": "page", "alert_name": "a", "workflow_id": "w", "summary": "<!channel> & co",
+         "owner": "o", "owner_role": "r", "fired_at": datetime(2026, 11, 20, 8), "response_target_minutes": 15.0,
+         "escalation_path": None, "runbook_url": "https://r.example/x"}
+    msg = episode_message(e, "fired", "k:fired")
+    assert "<!channel>" not in json.dumps(msg) and "&lt;!channel&gt; &amp; co" in msg["text"]
+    assert "respond within 15 min" in msg["blocks"][1]["fields"][2]["text"]

@@ -15,6 +15,15 @@ SEVERITY_ICON = {"page": ":rotating_light:", "ticket": ":warning:", "info": ":in
 MAX_DIGEST_LINES = 40  # Slack allows 50 blocks per message; the rest is summarised in one line
 
 
+def esc(value: Any) -> str:
+    """Slack's control characters escaped, so a summary cannot mention <!channel> or forge a link."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _minutes(value: Any) -> str:
+    return f"{value:g} min" if isinstance(value, int | float) else "-"
+
+
 def _ts(value: Any) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC" if isinstance(value, datetime) else (str(value) if value else "-")
 
@@ -58,16 +67,16 @@ def episode_message(episode: Mapping[str, Any], kind: str, dedupe_key: str) -> d
         detail = f"fired {_ts(episode['fired_at'])}, resolved {_ts(episode.get('resolved_at'))}"
     else:
         head = f"{SEVERITY_ICON.get(sev, '')} {sev.upper()} {episode['alert_name']} on {_where(episode)}".strip()
-        detail = f"fired {_ts(episode['fired_at'])}; respond within {episode.get('response_target_minutes') or '-'} min"
-    text = f"{head}: {episode['summary']} (owner {episode['owner']})"
+        detail = f"fired {_ts(episode['fired_at'])}; respond within {_minutes(episode.get('response_target_minutes'))}"
+    text = esc(f"{head}: {episode['summary']} (owner {episode['owner']})")
     fields = [
-        f"*Owner*\n{episode['owner']} ({episode['owner_role']})",
-        f"*Severity*\n{sev}",
+        f"*Owner*\n{esc(episode['owner'])} ({esc(episode['owner_role'])})",
+        f"*Severity*\n{esc(sev)}",
         f"*When*\n{detail}",
-        f"*Escalation*\n{_escalation(episode)}",
+        f"*Escalation*\n{esc(_escalation(episode))}",
     ]
     blocks: list[dict] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{head}*\n{episode['summary']}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{esc(head)}*\n{esc(episode['summary'])}"}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]
     if episode.get("runbook_url"):
@@ -79,8 +88,8 @@ def episode_message(episode: Mapping[str, Any], kind: str, dedupe_key: str) -> d
 
 def digest_line(episode: Mapping[str, Any], kind: str) -> str:
     state = "resolved" if kind == "resolved" else "fired"
-    return (f"• {episode['severity']} {episode['alert_name']} on {_where(episode)}: {episode['summary']} "
-            f"({state} {_ts(episode['resolved_at'] if kind == 'resolved' else episode['fired_at'])})")
+    return esc(f"• {episode['severity']} {episode['alert_name']} on {_where(episode)}: {episode['summary']} "
+               f"({state} {_ts(episode['resolved_at'] if kind == 'resolved' else episode['fired_at'])})")
 
 
 def digest_message(owner: str, day: str, lines: Iterable[str], dedupe_key: str) -> dict:
@@ -88,7 +97,7 @@ def digest_message(owner: str, day: str, lines: Iterable[str], dedupe_key: str) 
     lines = list(lines)
     shown = lines[:MAX_DIGEST_LINES]
     more = len(lines) - len(shown)
-    text = f"Daily alert digest for {owner} ({day}): {len(lines)} alert update(s), none paging, error budgets intact"
+    text = f"Daily alert digest for {esc(owner)} ({day}): {len(lines)} alert update(s), none paging, error budgets intact"
     body = "\n".join(shown) + (f"\n…and {more} more (command-center alerts list)" if more else "")
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Alert digest {day}: {owner}"}},
