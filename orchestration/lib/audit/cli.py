@@ -31,6 +31,26 @@ def cmd_verify(args, settings) -> int:
     return EXIT_OK if result.intact else EXIT_BROKEN
 
 
+def cmd_evidence(args, settings) -> int:
+    """Write the evidence pack; exit 1 when the chain verification inside it found a break."""
+    from orchestration.lib.audit.evidence import EvidenceError, write_evidence_pack
+    from orchestration.lib.register import load_register
+    from orchestration.settings import ConfigError
+
+    try:
+        result = write_evidence_pack(
+            period=args.period, out=Path(args.out), duckdb_path=Path(args.duckdb) if args.duckdb else settings.duckdb_path,
+            register=load_register(settings.register_path), register_path=settings.register_path,
+        )
+    except EvidenceError as exc:
+        raise ConfigError(str(exc)) from None
+    print(f"evidence pack for {args.period} written to {args.out} (summary.md, MANIFEST.sha256: sha256sum -c)")
+    print(f"chain verification: {'intact' if result.intact else f'BROKEN ({len(result.breaks)} break(s))'}")
+    for b in result.breaks:
+        print(f"error: {b.line('load_ledger')}", file=sys.stderr)
+    return EXIT_OK if result.intact else EXIT_BROKEN
+
+
 def add_audit_parsers(sub) -> None:
     v = sub.add_parser(
         "verify",
@@ -41,3 +61,13 @@ def add_audit_parsers(sub) -> None:
     v.add_argument("--expect-head", metavar="SHA256",
                    help="the head hash kept elsewhere earlier: a different head means entries deleted or rewritten")
     v.set_defaults(func=cmd_verify)
+
+    e = sub.add_parser(
+        "evidence",
+        help="write the evidence pack of a month: RBAC and residency maps, retention, the landing ledger extract, "
+        "the chain verification, a summary and a SHA-256 manifest",
+    )
+    e.add_argument("--period", required=True, metavar="YYYY-MM", help="the calendar month (UTC)")
+    e.add_argument("--out", required=True, metavar="DIR", help="a new (or empty) folder to write the pack to")
+    e.add_argument("--duckdb", metavar="PATH", help="the DuckDB warehouse (default: COMMAND_CENTER_DUCKDB)")
+    e.set_defaults(func=cmd_evidence)
