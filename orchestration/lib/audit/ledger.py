@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.audit.chain import (
+    CHAIN_COLUMNS,
     Break,
     ChainSpec,
     ensure_chain_columns,
@@ -76,9 +77,7 @@ def ensure_ledger_chain(con: duckdb.DuckDBPyConnection) -> int:
     they are now (origin 'migration'). Ledger rows from before the events' fingerprint keep it null
     (their events get the count check only, as in dbt's int_load_ledger_mismatches); every entry gets
     its quarantine fingerprint. Returns how many entries were chained (0: nothing to migrate)."""
-    if {c for c, _ in (("quarantine_fingerprint", 0), ("chain_seq", 0), ("entry_hash", 0))} <= existing_columns(
-        con, LEDGER_CHAIN.table
-    ):
+    if {"quarantine_fingerprint", *(c for c, _ in CHAIN_COLUMNS)} <= existing_columns(con, LEDGER_CHAIN.table):
         return 0
     con.execute("begin transaction")
     try:
