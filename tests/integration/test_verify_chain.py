@@ -270,3 +270,42 @@ def test_evidence_pack_of_a_tampered_warehouse_says_so(landed, tmp_path, capsys)
     assert (verification["first_break"]["kind"], verification["first_break"]["seq"]) == ("content", 3)
     summary = (out / "summary.md").read_text()
     assert "**BROKEN**" in summary and "entry seq 3" in summary
+
+
+def test_entry_hash_is_the_documented_canonical_serialization():
+    """docs/tamper-evidence.md: sha256 of 'command_center:<chain>:v1\\n' + compact JSON [[field, value]...,
+    ["chain_seq", n], ["prev_hash", h]]; numbers as text, timestamps with microseconds, null as null."""
+    import hashlib
+    from datetime import datetime
+    from decimal import Decimal
+
+    from orchestration.lib.audit.chain import GENESIS, ChainSpec, entry_hash
+
+    spec = ChainSpec(name="t", table="raw.t", key="k", fields=("k", "n", "ts", "fp", "who"), order_by="k")
+    row = {"k": "a", "n": 3, "ts": datetime(2026, 11, 2, 9, 30), "fp": Decimal("123456789012345678901"), "who": None}
+    text = ('command_center:t:v1\n[["k","a"],["n","3"],["ts","2026-11-02 09:30:00.000000"],'
+            '["fp","123456789012345678901"],["who",null],["chain_seq","1"],["prev_hash","' + "0" * 64 + '"]]')
+    assert entry_hash(spec, row, 1, GENESIS) == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_verify_entries_on_hand_made_rows():
+    """The breaks the landing tests cannot make by editing one table: a sequence used twice, a
+    prev_hash that is no entry's hash, an entry outside the chain."""
+    from orchestration.lib.audit.chain import GENESIS, ChainSpec, entry_hash, verify_entries
+
+    spec = ChainSpec(name="t", table="raw.t", key="k", fields=("k",), order_by="k")
+    rows, prev = [], GENESIS
+    for seq, k in enumerate("abcd", start=1):
+        digest = entry_hash(spec, {"k": k}, seq, prev)
+        rows.append({"k": k, "chain_seq": seq, "prev_hash": prev, "entry_hash": digest})
+        prev = digest
+    assert verify_entries(spec, rows).breaks == []
+    rows[2]["chain_seq"] = 2  # c reuses b's sequence
+    kinds = [(b.kind, b.key) for b in verify_entries(spec, rows).breaks]
+    assert ("duplicate_seq", "c") in kinds or ("duplicate_seq", "b") in kinds
+    rows[2]["chain_seq"] = 3
+    rows[3]["prev_hash"] = "f" * 64  # d's link rewritten (and so its hash no longer matches)
+    assert [(b.kind, b.seq) for b in verify_entries(spec, rows).breaks] == [("link_broken", 4), ("hash_mismatch", 4)]
+    rows[3]["prev_hash"] = rows[2]["entry_hash"]
+    rows.append({"k": "e", "chain_seq": None, "prev_hash": None, "entry_hash": None})
+    assert [(b.kind, b.key) for b in verify_entries(spec, rows).breaks] == [("unchained", "e")]
