@@ -213,6 +213,16 @@ def test_transient_failures_then_success_no_duplicates_nothing_lost(db, tmp_path
         # the digest is sent once: a later digest run with nothing queued sends nothing
         assert run(db, tmp_path, hook.url, digest=True).digests == 0
 
+        # an episode told as fired that leaves the mart without a resolved row (a stuck run that moved
+        # on) is closed with a 'resolved' ("cleared"), once; a queued one goes into the next digest
+        write_episodes(db, [r for r in rows if r[0] not in ("e3", "e2b")])
+        fourth = run(db, tmp_path, hook.url, digest=True)
+        assert fourth.new_messages == 2 and fourth.digests == 1
+        cleared = next(b for _, b, a in hook.requests if b["dedupe_key"] == "e3:resolved")
+        assert cleared["text"].startswith(":white_check_mark: CLEARED (no longer reported): :warning: TICKET rule_e3")
+        assert run(db, tmp_path, hook.url, digest=True).new_messages == 0
+        assert len(hook.accepted()) == len(set(hook.accepted())) == 9
+
 
 def test_permanent_400_fails_fast_and_is_not_retried(db, tmp_path):
     sleeps = Sleeps()

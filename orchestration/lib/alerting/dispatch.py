@@ -32,7 +32,7 @@ import duckdb
 from orchestration.lib.alerting.config import DispatchConfig, config_from_env
 from orchestration.lib.alerting.digest import build_digests
 from orchestration.lib.alerting.outbox import INTERRUPTED, Connect, OutboxFile, OutboxStore, _rows, ensure_outbox
-from orchestration.lib.alerting.payloads import digest_line, episode_message
+from orchestration.lib.alerting.payloads import cleared_message, digest_line, episode_message
 from orchestration.lib.alerting.transport import (
     DELIVERED,
     FAILED_PERMANENT,
@@ -111,10 +111,31 @@ def _plan_fired(e: Mapping[str, Any], old: Mapping[str, Any] | None, lookback: t
     return None
 
 
+def _plan_vanished(episode_keys: set[str], existing: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, dict]]:
+    """A 'resolved' for each episode told as fired that the mart no longer holds (e.g. a stuck run that
+    moved on leaves the in-flight mart without a resolved row): the channel must not keep it open."""
+    plan = []
+    for old in existing.values():
+        if old["message_kind"] != "fired" or old["episode_key"] in episode_keys or old["state"] == SUPPRESSED:
+            continue
+        if f"{old['episode_key']}:resolved" in existing:
+            continue
+        resolved_key = f"{old['episode_key']}:resolved"
+        plan.append(("insert", {
+            "dedupe_key": resolved_key, "message_kind": "resolved", "episode_key": old["episode_key"],
+            "owner": old["owner"], "route": old["route"], "state": "pending" if old["route"] == "immediate" else "queued",
+            "reason": "cleared: no longer in the episodes mart",
+            "digest_line": f"• cleared (no longer reported): {(old['digest_line'] or '').removeprefix('• ')}",
+            "payload": json.dumps(cleared_message(json.loads(old["payload"]), resolved_key)),
+        }))
+    return plan
+
+
 def plan_messages(episodes: Iterable[Mapping[str, Any]], existing: Mapping[str, Mapping[str, Any]],
                   lookback: timedelta) -> list[tuple[str, dict]]:
     """What to insert ('insert', message row) and what to change ('unsilence', key/state/reason)."""
-    plan: list[tuple[str, dict]] = []
+    episodes = list(episodes)
+    plan: list[tuple[str, dict]] = _plan_vanished({e["episode_key"] for e in episodes}, existing)
     for e in episodes:
         fired_key = f"{e['episode_key']}:fired"
         step = _plan_fired(e, existing.get(fired_key), lookback)

@@ -105,3 +105,14 @@ def digest_message(owner: str, day: str, lines: Iterable[str], dedupe_key: str) 
         _context(dedupe_key),
     ]
     return {"text": text, "blocks": blocks, "dedupe_key": dedupe_key, "kind": "digest", "owner": owner}
+
+
+def cleared_message(fired: dict, dedupe_key: str) -> dict:
+    """The 'resolved' of an episode that left the mart without a resolved row, from its 'fired' message."""
+    text = f":white_check_mark: CLEARED (no longer reported): {fired.get('text', '')}"
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{text}*"}},
+        _context(dedupe_key),
+    ]
+    return {"text": text, "blocks": blocks, "dedupe_key": dedupe_key, "kind": "resolved",
+            "episode_key": fired.get("episode_key")}
