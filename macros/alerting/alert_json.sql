@@ -1,6 +1,6 @@
 {#- JSON text helpers for the alerting marts (evidence objects): a JSON string literal of a text
     expression (backslash and double quote escaped, control characters replaced by a space; null ->
-    null) and a JSON number of a numeric expression (rounded to 6 decimals; null -> null). Both
+    null) and a JSON number of a numeric expression (3 decimals, alert_number_text; null -> null). Both
     engines: chr() and replace() only, no backslash in a SQL literal (Snowflake escapes with it). -#}
 {% macro alert_json_string(expression) -%}
     coalesce(
@@ -12,7 +12,7 @@
 {%- endmacro %}
 
 {% macro alert_json_number(expression) -%}
-    coalesce(cast(round(cast({{ expression }} as double), 6) as {{ dbt.type_string() }}), 'null')
+    coalesce({{ alert_number_text(expression, 3) }}, 'null')
 {%- endmacro %}
 
 {#- A JSON object from (key, json_value_sql) pairs, keys written as given (plain identifiers). -#}
@@ -80,4 +80,33 @@
 
 {% macro alert_window_start(index_expression, hours_expression) -%}
     {{ timestamp_add_seconds("cast('1970-01-01 00:00:00' as timestamp)", '(' ~ index_expression ~ ') * (' ~ hours_expression ~ ') * 3600.0') }}
+{%- endmacro %}
+
+{#- Text of a timestamp, the same on every engine: 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC). -#}
+{% macro alert_timestamp_text(timestamp_expression) -%}
+    {{ return(adapter.dispatch('alert_timestamp_text', 'command_center')(timestamp_expression)) }}
+{%- endmacro %}
+
+{% macro default__alert_timestamp_text(timestamp_expression) -%}
+    to_char({{ timestamp_expression }}, 'YYYY-MM-DD HH24:MI:SS.FF6')
+{%- endmacro %}
+
+{% macro duckdb__alert_timestamp_text(timestamp_expression) -%}
+    strftime({{ timestamp_expression }}, '%Y-%m-%d %H:%M:%S.%f')
+{%- endmacro %}
+
+{#- Text of a number with a fixed count of decimals, the same on every engine (a double cast to text
+    is '1.0' on DuckDB and '1' on Snowflake): sign, integer part, '.', zero-padded decimals. -#}
+{% macro alert_number_text(expression, decimals=3) -%}
+    {%- set scale = 10 ** decimals -%}
+    {%- set scaled = 'cast(round(abs(cast(' ~ expression ~ ' as double)) * ' ~ scale ~ ') as bigint)' -%}
+    case
+        when {{ expression }} is null then null
+        else
+            case when cast({{ expression }} as double) < 0 and {{ scaled }} > 0 then '-' else '' end
+            || cast(cast(floor({{ scaled }} / {{ scale }}.0) as bigint) as {{ dbt.type_string() }})
+            {%- if decimals > 0 %}
+            || '.' || lpad(cast(mod({{ scaled }}, {{ scale }}) as {{ dbt.type_string() }}), {{ decimals }}, '0')
+            {%- endif %}
+    end
 {%- endmacro %}

@@ -54,6 +54,10 @@ def test_every_rule_kind_fires_including_a_minimal_log(con):
                              join marts.fct_workflow_runs as r on d.workflow_id = r.workflow_id and d.subject = r.run_id
                              where r.log_format = 'minimal'""")
     assert minimal[0]["n"] > 0, "a minimal case log gets exceptions too"
+    # the generator's printer outage: label_print_failed > baseline x 3 on the minimal log (issue 16's example)
+    spike = _rows(con, """select observed_value, threshold_value from marts.fct_detected_exceptions
+                           where rule_name = 'order_to_ship_label_print_failed_spike'""")
+    assert spike and all(r["observed_value"] > r["threshold_value"] for r in spike)
 
 
 def test_detections_breach_their_threshold_and_are_routed(con):

@@ -553,7 +553,8 @@ detections as (
 final as (
 
     select
-        {{ surrogate_key(['detections.rule_name', "coalesce(detections.subject, '')", 'detections.window_start', 'detections.detected_at']) }}
+        {{ surrogate_key(['detections.rule_name', "coalesce(detections.subject, '')",
+            alert_timestamp_text('detections.window_start'), alert_timestamp_text('detections.detected_at')]) }}
             as detection_key,
         detections.rule_name,
         rules.kind as rule_kind,

@@ -29,8 +29,8 @@ latency_episodes as (
         detected_at as fired_at,
         case when window_end < as_of_ts then window_end end as resolved_at,
         rule_name || ': ' || workflow_id || ' run ' || subject || ' over '
-            || cast(round(threshold_value / 60.0, 1) as {{ dbt.type_string() }}) || ' min ('
-            || cast(round(observed_value / 60.0, 1) as {{ dbt.type_string() }}) || ' min'
+            || {{ alert_number_text('threshold_value / 60.0', 1) }} || ' min ('
+            || {{ alert_number_text('observed_value / 60.0', 1) }} || ' min'
             || case when observed_unit = 'business_seconds' then ' in business hours' else '' end || ')' as summary,  -- noqa: RF04
         evidence
 
@@ -97,12 +97,12 @@ window_episodes as (
         rule_name || ': ' || workflow_id || ' ' || rule_kind || ' rule - '
             || cast(detections as {{ dbt.type_string() }}) || ' detection(s) in '
             || cast(last_window_index - first_window_index + 1 as {{ dbt.type_string() }}) || ' window(s) of '
-            || cast(window_hours as {{ dbt.type_string() }}) || ' h' as summary,  -- noqa: RF04
+            || {{ alert_number_text('window_hours', 1) }} || ' h' as summary,  -- noqa: RF04
         {{ alert_json_object([
             ('rule_kind', alert_json_string('rule_kind')),
             ('detections', alert_json_number('detections')),
-            ('first_window_start', alert_json_string(alert_window_start('first_window_index', 'window_hours'))),
-            ('last_window_end', alert_json_string(alert_window_start('last_window_index + 1', 'window_hours'))),
+            ('first_window_start', alert_json_string(alert_timestamp_text(alert_window_start('first_window_index', 'window_hours')))),
+            ('last_window_end', alert_json_string(alert_timestamp_text(alert_window_start('last_window_index + 1', 'window_hours')))),
             ('peak_observed_value', alert_json_number('peak_observed_value')),
             ('threshold_value', alert_json_number('max_threshold_value')),
         ]) }} as evidence

@@ -2,7 +2,8 @@
     resolved_at. The one mart the dispatcher reads (orchestration/lib/alerting, docs/alerting.md).
     Four sources: exception rules (fct_detected_exceptions' episodes), SLO burn (fct_slo_alerts),
     exception aging (fct_exceptions past the register's aging threshold) and stuck runs
-    (agg_runs_in_flight). Routing, escalation, runbook, silences and the error budget are joined here.
+    (agg_runs_in_flight firing; telemetry stage attempts that ended past the threshold resolved).
+    Routing, escalation, runbook, silences and the error budget are joined here.
     Definitions: doc blocks in _alerting__docs.md (alert_episode and the column blocks). -#}
 
 with
@@ -34,6 +35,24 @@ in_flight as (
 workflows as (
 
     select * from {{ ref('dim_workflows') }}
+
+),
+
+stage_executions as (
+
+    select * from {{ ref('fct_stage_executions') }}
+
+),
+
+runs as (
+
+    select * from {{ ref('fct_workflow_runs') }}
+
+),
+
+stuck_thresholds as (
+
+    select * from {{ ref('stg_governance__stuck_thresholds') }}
 
 ),
 
@@ -105,9 +124,9 @@ slo_candidates as (
         cast(null as {{ dbt.type_string() }}) as runbook_url,
         cast(null as {{ dbt.type_string() }}) as exception_class,
         slo_alerts.workflow_id || ' burns its ' || slo_alerts.sli || ' error budget at '
-            || cast(round(slo_alerts.peak_long_burn_rate, 1) as {{ dbt.type_string() }}) || 'x over '
+            || {{ alert_number_text('slo_alerts.peak_long_burn_rate', 1) }} || 'x over '
             || slo_alerts.long_window_label || ' (threshold '
-            || cast(slo_alerts.burn_rate_threshold as {{ dbt.type_string() }}) || 'x)' as summary,  -- noqa: RF04
+            || {{ alert_number_text('slo_alerts.burn_rate_threshold', 1) }} || 'x)' as summary,  -- noqa: RF04
         {{ alert_json_object([
             ('sli', alert_json_string('slo_alerts.sli')),
             ('long_window', alert_json_string('slo_alerts.long_window_label')),
@@ -144,13 +163,13 @@ aging_candidates as (
         exception_class,
         'exception ' || exception_id || ' (' || coalesce(exception_class, 'no class') || ', sev'
             || coalesce(cast(severity as {{ dbt.type_string() }}), '?') || ') of ' || workflow_id
-            || ' open longer than ' || cast(round(aging_alert_threshold_seconds / 60.0, 0) as {{ dbt.type_string() }})
+            || ' open longer than ' || {{ alert_number_text('aging_alert_threshold_seconds / 60.0', 0) }}
             || ' min' as summary,  -- noqa: RF04
         {{ alert_json_object([
             ('exception_id', alert_json_string('exception_id')),
             ('run_id', alert_json_string('run_id')),
             ('exception_class', alert_json_string('exception_class')),
-            ('raised_at', alert_json_string('raised_at')),
+            ('raised_at', alert_json_string(alert_timestamp_text('raised_at'))),
             ('aging_threshold_seconds', alert_json_number('aging_alert_threshold_seconds')),
             ('age_seconds', alert_json_number('coalesce(time_to_resolution_seconds, age_seconds)')),
         ]) }} as evidence
@@ -184,12 +203,12 @@ stuck_candidates as (
         cast(null as {{ dbt.type_string() }}) as exception_class,
         'run ' || in_flight.run_id || ' of ' || in_flight.workflow_id || ' stuck in '
             || coalesce(in_flight.current_stage, in_flight.last_event_type, '?') || ' for '
-            || cast(round(in_flight.seconds_in_state / 60.0, 0) as {{ dbt.type_string() }}) || ' min' as summary,  -- noqa: RF04
+            || {{ alert_number_text('in_flight.seconds_in_state / 60.0', 0) }} || ' min' as summary,  -- noqa: RF04
         {{ alert_json_object([
             ('run_id', alert_json_string('in_flight.run_id')),
             ('current_stage', alert_json_string('in_flight.current_stage')),
             ('waits_on', alert_json_string('in_flight.waits_on')),
-            ('state_entered_at', alert_json_string('in_flight.state_entered_at')),
+            ('state_entered_at', alert_json_string(alert_timestamp_text('in_flight.state_entered_at'))),
             ('seconds_in_state', alert_json_number('in_flight.seconds_in_state')),
             ('stuck_threshold_seconds', alert_json_number('in_flight.stuck_threshold_seconds')),
         ]) }} as evidence
@@ -198,6 +217,61 @@ stuck_candidates as (
     left join workflows
         on in_flight.workflow_id = workflows.workflow_id
     where in_flight.is_stuck
+
+),
+
+stuck_history_candidates as (
+
+    -- a telemetry stage attempt that ended by as_of after more than the stuck threshold of its
+    -- workflow x stage (else workflow-wide): a stuck episode that resolved when the attempt ended
+    select
+        'stuck_run' as alert_source,
+        'stuck_run' as alert_name,
+        stage_executions.workflow_id,
+        runs.region,
+        stage_executions.run_id as subject,
+        'ticket' as severity,
+        {{ timestamp_add_seconds('stage_executions.started_at',
+            'coalesce(stage_thresholds.threshold_seconds, workflow_thresholds.threshold_seconds)') }} as fired_at,
+        stage_executions.ended_at as resolved_at,
+        coalesce(workflows.service_owner, runs.owner, 'unassigned') as owner,
+        case
+            when workflows.service_owner is not null then 'workflow_service_owner'
+            when runs.owner is not null then 'run_owner'
+            else 'unassigned'
+        end as owner_role,
+        cast(null as {{ dbt.type_string() }}) as runbook_url,
+        cast(null as {{ dbt.type_string() }}) as exception_class,
+        'run ' || stage_executions.run_id || ' of ' || stage_executions.workflow_id || ' was stuck in '
+            || stage_executions.stage || ' for '
+            || {{ alert_number_text('stage_executions.duration_seconds / 60.0', 0) }} || ' min' as summary,  -- noqa: RF04
+        {{ alert_json_object([
+            ('run_id', alert_json_string('stage_executions.run_id')),
+            ('current_stage', alert_json_string('stage_executions.stage')),
+            ('attempt', alert_json_number('stage_executions.attempt')),
+            ('state_entered_at', alert_json_string(alert_timestamp_text('stage_executions.started_at'))),
+            ('seconds_in_state', alert_json_number('stage_executions.duration_seconds')),
+            ('stuck_threshold_seconds', alert_json_number(
+                'coalesce(stage_thresholds.threshold_seconds, workflow_thresholds.threshold_seconds)')),
+        ]) }} as evidence
+
+    from stage_executions
+    inner join runs
+        on stage_executions.workflow_id = runs.workflow_id
+        and stage_executions.run_id = runs.run_id
+    left join stuck_thresholds as stage_thresholds
+        on stage_executions.workflow_id = stage_thresholds.workflow_id
+        and stage_executions.stage = stage_thresholds.stage
+    left join stuck_thresholds as workflow_thresholds
+        on stage_executions.workflow_id = workflow_thresholds.workflow_id
+        and workflow_thresholds.stage is null
+    left join workflows
+        on stage_executions.workflow_id = workflows.workflow_id
+    cross join as_of
+    where stage_executions.log_format = 'telemetry'
+        and stage_executions.ended_at <= as_of.as_of_ts
+        and stage_executions.duration_seconds
+        > coalesce(stage_thresholds.threshold_seconds, workflow_thresholds.threshold_seconds)
 
 ),
 
@@ -210,6 +284,8 @@ candidates as (
     select * from aging_candidates
     union all
     select * from stuck_candidates
+    union all
+    select * from stuck_history_candidates
 
 ),
 
@@ -218,7 +294,8 @@ keyed as (
     select
         {{ surrogate_key([
             'candidates.alert_source', 'candidates.alert_name', 'candidates.workflow_id',
-            "coalesce(candidates.region, '')", "coalesce(candidates.subject, '')", 'candidates.fired_at',
+            "coalesce(candidates.region, '')", "coalesce(candidates.subject, '')",
+            alert_timestamp_text('candidates.fired_at'),
         ]) }} as episode_key,
         candidates.*,
         as_of.as_of_ts

@@ -125,7 +125,7 @@ latest as (
 final as (
 
     select
-        {{ surrogate_key(['episodes.workflow_id', 'episodes.sli', 'episodes.long_window_label', 'episodes.fired_at']) }}
+        {{ surrogate_key(['episodes.workflow_id', 'episodes.sli', 'episodes.long_window_label', alert_timestamp_text('episodes.fired_at')]) }}
             as slo_alert_key,
         episodes.workflow_id,
         episodes.sli,
