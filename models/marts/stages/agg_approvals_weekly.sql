@@ -32,6 +32,8 @@ activity as (
         {{ percentile_cont('wait_seconds', 0.9) }} as approval_wait_p90_seconds
 
     from approvals
+    -- incremental: only the weeks the table is missing (the spine's bounds still read every week)
+    where {{ mart_missing_periods_filter('period_start', 'week_start') }}
     group by workflow_id, period_start
 
 ),

@@ -76,6 +76,8 @@ run_activity as (
             as lead_time_p90_seconds
 
     from ended_runs
+    -- incremental: only the weeks the table is missing (the spine's bounds still read every week)
+    where {{ mart_missing_periods_filter('period_start', 'week_start') }}
     group by workflow_id, period_start
 
 ),
@@ -102,6 +104,7 @@ restore_activity as (
         {{ percentile_cont('time_to_resolution_seconds', 0.9) }} as time_to_restore_p90_seconds
 
     from restores
+    where {{ mart_missing_periods_filter('period_start', 'week_start') }}
     group by workflow_id, period_start
 
 ),

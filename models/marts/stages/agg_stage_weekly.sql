@@ -64,6 +64,9 @@ activity as (
             as stage_duration_p90_seconds
 
     from ended_stage_runs
+    -- incremental: only the weeks the table is missing (the pre_hook deleted the recomputed ones;
+    -- as in macros/marts/aggregate_runs_by_period.sql, the spine's bounds still read every week)
+    where {{ mart_missing_periods_filter('period_start', 'week_start') }}
     group by workflow_id, stage, period_start
 
 ),
