@@ -109,7 +109,8 @@ def existing_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     schema, name = table.split(".")
     return {
         c for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            "select column_name from information_schema.columns "
+            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
             [schema, name],
         ).fetchall()
     }
