@@ -8,10 +8,22 @@ from pathlib import Path
 EXIT_OK, EXIT_BROKEN = 0, 1
 
 
+def _duckdb_only(args, settings) -> None:
+    from orchestration.lib.snowflake_landing import uses_snowflake
+    from orchestration.settings import ConfigError
+
+    if not args.duckdb and uses_snowflake(settings.dbt_target):
+        raise ConfigError(
+            "the ledger's hash chain is kept on DuckDB only (the Snowflake ledger is not chained yet; "
+            "docs/tamper-evidence.md); pass --duckdb PATH to verify a DuckDB warehouse"
+        )
+
+
 def cmd_verify(args, settings) -> int:
     """Verify the warehouse's ledger chain (migrating a ledger that has none first); exit 1 on any break."""
     from orchestration.lib.audit.ledger import run_verify
 
+    _duckdb_only(args, settings)
     result = run_verify(Path(args.duckdb) if args.duckdb else settings.duckdb_path, expected_head=args.expect_head)
     migrated = result.migrated_now
     if args.json:
@@ -37,6 +49,7 @@ def cmd_evidence(args, settings) -> int:
     from orchestration.lib.register import load_register
     from orchestration.settings import ConfigError
 
+    _duckdb_only(args, settings)
     try:
         result = write_evidence_pack(
             period=args.period, out=Path(args.out), duckdb_path=Path(args.duckdb) if args.duckdb else settings.duckdb_path,
