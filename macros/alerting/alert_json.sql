@@ -82,17 +82,16 @@
     {{ timestamp_add_seconds("cast('1970-01-01 00:00:00' as timestamp)", '(' ~ index_expression ~ ') * (' ~ hours_expression ~ ') * 3600.0') }}
 {%- endmacro %}
 
-{#- Text of a timestamp, the same on every engine: 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC). -#}
+{#- Text of a timestamp, the same on every engine: 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC), built from the
+    date and the microseconds into the day (to_char formats are not portable, and fakesnow drops them). -#}
 {% macro alert_timestamp_text(timestamp_expression) -%}
-    {{ return(adapter.dispatch('alert_timestamp_text', 'command_center')(timestamp_expression)) }}
-{%- endmacro %}
-
-{% macro default__alert_timestamp_text(timestamp_expression) -%}
-    to_char({{ timestamp_expression }}, 'YYYY-MM-DD HH24:MI:SS.FF6')
-{%- endmacro %}
-
-{% macro duckdb__alert_timestamp_text(timestamp_expression) -%}
-    strftime({{ timestamp_expression }}, '%Y-%m-%d %H:%M:%S.%f')
+    {%- set day = 'cast(cast(' ~ timestamp_expression ~ ' as date) as timestamp)' -%}
+    {%- set us = 'cast(' ~ dbt.datediff(day, timestamp_expression, 'microsecond') ~ ' as bigint)' -%}
+    cast(cast({{ timestamp_expression }} as date) as {{ dbt.type_string() }})
+        || ' ' || lpad(cast(cast(floor({{ us }} / 3600000000.0) as bigint) as {{ dbt.type_string() }}), 2, '0')
+        || ':' || lpad(cast(cast(floor(mod({{ us }}, 3600000000) / 60000000.0) as bigint) as {{ dbt.type_string() }}), 2, '0')
+        || ':' || lpad(cast(cast(floor(mod({{ us }}, 60000000) / 1000000.0) as bigint) as {{ dbt.type_string() }}), 2, '0')
+        || '.' || lpad(cast(mod({{ us }}, 1000000) as {{ dbt.type_string() }}), 6, '0')
 {%- endmacro %}
 
 {#- Text of a number with a fixed count of decimals, the same on every engine (a double cast to text
