@@ -36,7 +36,7 @@ SNOWFLAKE_FUNCTIONS: frozenset[str] = frozenset(
         # numeric
         "abs", "ceil", "exp", "floor", "ln", "mod", "power", "round", "sqrt", "trunc",
         # text
-        "concat", "left", "length", "lower", "lpad", "ltrim", "md5", "position", "regexp_like", "regexp_replace",
+        "chr", "concat", "left", "length", "lower", "lpad", "ltrim", "md5", "position", "regexp_like", "regexp_replace",
         "regexp_substr", "replace", "right", "rtrim", "sha2", "split_part", "startswith", "substr", "substring",
         "trim", "upper",
         # conversion
