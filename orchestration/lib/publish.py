@@ -189,6 +189,9 @@ def publish_marts(
                 f"insert into {TARGET}.{PUBLICATION_TABLE} values (?, ?, ?, ?)",
                 [(MARTS_SCHEMA, n, c, published_at) for n, c in counts.items()],
             )
+            from orchestration.lib.rbac.duckdb_views import publish_governed_views
+
+            publish_governed_views(con, SOURCE, TARGET, names)  # governed_<role> views (docs/rbac.md)
             con.execute("commit")
             con.execute(f"detach {SOURCE}")
             con.execute(f"checkpoint {TARGET}")

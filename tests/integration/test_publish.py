@@ -102,7 +102,8 @@ def test_build_publishes_every_mart_of_the_catalog(built):
            where table_schema = 'marts' and table_name in ('fct_landed_files', 'agg_quarantine_reasons', 'dim_as_of')"""
     ).fetchall()}
     con.close()
-    assert schemas == {"marts", "publication"}
+    # plus the per-role governed views over those marts and the scopes they filter on (docs/rbac.md)
+    assert {s for s in schemas if not s.startswith("governed_")} == {"marts", "publication", "rbac"}
     assert columns and "raw_record" not in columns and "reason_detail" not in columns
     assert landing == {"fct_landed_files", "agg_quarantine_reasons", "dim_as_of"}
 
