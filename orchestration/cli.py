@@ -519,6 +519,10 @@ def build_parser() -> argparse.ArgumentParser:
     from orchestration.lib.audit.cli import add_audit_parsers
 
     add_audit_parsers(sub)
+
+    from orchestration.lib.rbac.cli import add_rbac_parser
+
+    add_rbac_parser(sub)
     return parser
 
 

@@ -144,6 +144,24 @@ class Rbac(_Strict):
     assignments: list[RbacAssignment] = Field(default_factory=list)
 
 
+def _rbac_role_errors(roles: list[RbacRole]) -> list[str]:
+    """Roles named twice (identifiers fold case on DuckDB and Snowflake) and permissions the product does not
+    know (a typo would silently grant nothing): orchestration/lib/rbac/policy.py KNOWN_PERMISSIONS."""
+    from orchestration.lib.rbac.policy import KNOWN_PERMISSIONS
+
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    for i, role in enumerate(roles):
+        if role.name.lower() in seen:
+            errors.append(f"rbac.roles[{i}].name: duplicate of rbac.roles[{seen[role.name.lower()]}] ({role.name!r})")
+        seen.setdefault(role.name.lower(), i)
+        for j, permission in enumerate(role.permissions):
+            if permission not in KNOWN_PERMISSIONS:
+                errors.append(f"rbac.roles[{i}].permissions[{j}]: unknown permission {permission!r} "
+                              f"(known: {', '.join(KNOWN_PERMISSIONS)})")
+    return errors
+
+
 class Residency(_Strict):
     pii_masking: bool = True
     retention_days: int = Field(gt=0)
@@ -410,6 +428,7 @@ class Register(_Strict):
                     f"(owner teams: {', '.join(sorted(teams))})"
                 )
         role_names = {r.name for r in self.rbac.roles}
+        errors += _rbac_role_errors(self.rbac.roles)
         for i, a in enumerate(self.rbac.assignments):
             if a.role not in role_names:
                 errors.append(f"rbac.assignments[{i}].role: unknown role {a.role!r}")
