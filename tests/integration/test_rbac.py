@@ -126,3 +126,19 @@ def test_views_work_under_any_file_name_and_per_role_files(published, monkeypatc
     assert not os.access(out_dir / "command_center_scoped.duckdb", os.W_OK) or os.geteuid() == 0
     assert main(["rbac", "show", "--user", "a.lee@company.com"]) == 0
     assert "governed_ops_controller" in capsys.readouterr().out  # show reads the register itself
+
+
+def test_no_e_mail_address_reaches_a_role_without_read_pii(published):
+    """Every text column of every view of the scoped role: no '@' (all the marts' addresses are person fields)."""
+    con, _, _ = published
+    marts_with_addresses = 0
+    for mart, column in con.execute(
+            """select table_name, column_name from information_schema.columns
+               where table_schema = 'marts' and data_type = 'VARCHAR'""").fetchall():
+        if _count(con, f'marts."{mart}"', f"""where "{column}" like '%@%'"""):
+            marts_with_addresses += 1
+            assert _count(con, f'governed_auditor."{mart}"', f"""where "{column}" like '%@%'""") > 0, (mart, column)
+        leaked = con.execute(
+            f"""select count(*) from governed_scoped."{mart}" where "{column}" like '%@%'""").fetchone()[0]
+        assert leaked == 0, (mart, column)
+    assert marts_with_addresses >= 10
