@@ -173,3 +173,19 @@ def test_register_refuses_unknown_permissions_and_case_duplicates(mutate, expect
     with pytest.raises(RegisterError) as info:
         parse_register(data, "test.yml")
     assert any(e.startswith(expected) for e in info.value.errors), info.value.errors
+
+
+def test_apply_stops_at_the_first_failure_and_names_it():
+    """On fakesnow (in process), which cannot run CREATE ROLE: the error names statement 1 and its text."""
+    import fakesnow
+    import snowflake.connector
+
+    from orchestration.lib.rbac.snowflake import apply_statements
+
+    with fakesnow.patch():
+        con = snowflake.connector.connect(database="CC", schema="MARTS")
+        with pytest.raises(SnowflakeRbacError, match=r"statement 1 of \d+ failed \(0 applied before it\): "
+                                                     r'create role if not exists "AUDITOR"'):
+            apply_statements(con, _statements())
+        assert apply_statements(con, ["select 1"]) == 1
+        con.close()

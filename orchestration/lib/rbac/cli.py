@@ -76,6 +76,17 @@ def cmd_snowflake_sql(args, settings) -> int:
     Path(args.out).write_text(render_script(
         statements, f"command-center rbac snowflake-sql: register {settings.register_path}; docs/rbac.md"))
     print(f"wrote {len(statements)} statements to {args.out} (unrestricted roles: {', '.join(unrestricted)})")
+    if args.apply:
+        from orchestration.lib.rbac.snowflake import SnowflakeRbacError, apply_statements
+        from orchestration.lib.snowflake_landing import connect
+
+        con = connect()
+        try:
+            print(f"applied {apply_statements(con, statements)} statements to Snowflake database {database}")
+        except SnowflakeRbacError as exc:
+            raise ConfigError(f"rbac snowflake-sql --apply: {exc}") from None
+        finally:
+            con.close()
     return 0
 
 
@@ -96,4 +107,6 @@ def add_rbac_parser(sub) -> None:
     q.add_argument("--manifest", help="the dbt manifest listing the marts (default: $DBT_TARGET_PATH or target/)")
     q.add_argument("--unrestricted-role", action="append",
                    help="a role that sees every row and field: the one dbt runs as (default: SNOWFLAKE_ROLE or SYSADMIN)")
+    q.add_argument("--apply", action="store_true",
+                   help="also run the script over the Snowflake connection (SNOWFLAKE_* settings, README: Snowflake)")
     q.set_defaults(func=cmd_snowflake_sql)

@@ -122,3 +122,21 @@ def snowflake_statements(spec: RbacSpec, marts: dict[str, list[str]], *, databas
 def render_script(statements: list[str], header: str = "") -> str:
     lines = [f"-- {line}" for line in header.splitlines()] if header else []
     return "\n".join(lines + [s + ";" for s in statements]) + "\n"
+
+
+def apply_statements(con, statements: list[str]) -> int:
+    """Run the statements in order on a Snowflake connection; stop at the first failure, naming it.
+    Returns how many ran."""
+    cur = con.cursor()
+    try:
+        for i, statement in enumerate(statements, 1):
+            try:
+                cur.execute(statement)
+            except Exception as exc:  # the connector's errors: say which statement, then what Snowflake said
+                raise SnowflakeRbacError(
+                    f"statement {i} of {len(statements)} failed ({i - 1} applied before it): {statement[:200]}\n"
+                    f"  {type(exc).__name__}: {str(exc).strip()[:500]}"
+                ) from None
+    finally:
+        cur.close()
+    return len(statements)
