@@ -14,7 +14,8 @@ warehouse), which no writer ever holds open:
 * the marts copied come from the warehouse's catalog, never a list of model names: every table and
   view of the ``marts`` schema whose name starts with ``dim_``, ``fct_`` or ``agg_``, as a table,
   plus ``publication.published_marts`` (one row per mart: its row count and the publication time),
-  and nothing else: every reader (the demo summary, BI) reads marts only - what landing did is
+  the per-role ``governed_<role>`` views over them and ``rbac.role_scopes`` (orchestration.lib.rbac,
+  docs/rbac.md), and nothing else: every reader (the demo summary, BI) reads marts only - what landing did is
   ``fct_landed_files`` / ``agg_quarantine_reasons``, the build's as-of instant ``dim_as_of``;
 * the warehouse is attached read-only, so the copy is one consistent snapshot of it.
 
