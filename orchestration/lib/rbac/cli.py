@@ -26,8 +26,11 @@ def cmd_views(args, settings) -> int:
                     .fetchone()[0])
     finally:
         con.close()
+    spec = _spec(settings)
     for schema, names in views.items():
-        print(f"{schema}: {len(names)} views")
+        role = schema[len("governed_"):]
+        empty = " (no assignment in the register: every view is empty)" if role in spec.roles and not spec.scope(role) else ""
+        print(f"{schema}: {len(names)} views{empty}")
     if not views:
         print("no governed views (no register role has read_metrics, or the file predates them: rebuild)")
     if args.per_role_files:
