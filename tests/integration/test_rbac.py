@@ -142,3 +142,26 @@ def test_no_e_mail_address_reaches_a_role_without_read_pii(published):
             f"""select count(*) from governed_scoped."{mart}" where "{column}" like '%@%'""").fetchone()[0]
         assert leaked == 0, (mart, column)
     assert marts_with_addresses >= 10
+
+
+def test_snowflake_script_from_the_built_manifest_covers_every_mart(published, tmp_path, monkeypatch, cc_env, capsys):
+    """`rbac snowflake-sql` from the manifest the session's build wrote: the row policy on every mart with
+    workflow_id, the mask on every person column of the published marts (contracts = published columns)."""
+    con, _, root = published
+    cc_env.apply(monkeypatch, root / "cli_sf", duckdb=root / "warehouse.duckdb")
+    out = tmp_path / "rbac.sql"
+    assert main(["rbac", "snowflake-sql", "--out", str(out), "--database", "CC", "--unrestricted-role", "TRANSFORMER"]) == 0
+    script = out.read_text()
+    statements = [s for s in script.splitlines() if not s.startswith("--")]
+    assert all(s.endswith(";") and s.count(";") == 1 for s in statements)  # one statement a line
+    marts = _marts(con)
+    for mart, columns in marts.items():
+        row_policy = f"alter table CC.marts.{mart} add row access policy CC.governance.rbac_workflow_scope on (workflow_id);"
+        assert (row_policy in statements) == ("workflow_id" in columns), mart
+    masked = {tuple(s.split()[2].rsplit(".", 1)[1:]) + (s.split()[5],) for s in statements if "set masking policy" in s}
+    expected = {(m, c) for m, cols in marts.items() for c in cols
+                if c in {"owner", "service_owner", "workflow_owner", "routed_owner", "approver", "first_touch_by",
+                         "resolved_by", "landed_by_user"}}
+    assert masked == expected
+    assert 'create role if not exists "OPS_CONTROLLER";' in statements
+    assert "wrote" in capsys.readouterr().out
