@@ -540,7 +540,34 @@ def load_register(path: Path | str) -> Register:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise RegisterError(str(path), [f"<yaml>: {where}{problem}"]) from None
-    return parse_register(data, str(path))
+    try:
+        return parse_register(data, str(path))
+    except RegisterError as exc:
+        raise RegisterError(exc.source, _with_lines(text, exc.errors)) from None
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _with_lines(text: str, errors: list[str]) -> list[str]:
+    """Each 'path: rule' error with the YAML line of its path (the deepest part of it the file has)."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return errors
+    out = []
+    for error in errors:
+        path = error.split(": ", 1)[0]
+        node = root if root is not None and not path.startswith("<") else None
+        for key, index in _PATH_PART.findall(path) if node is not None else ():
+            if index and isinstance(node, yaml.SequenceNode) and int(index) < len(node.value):
+                node = node.value[int(index)]
+            elif key and isinstance(node, yaml.MappingNode):
+                node = next((v for k, v in node.value if k.value == key), node)
+            else:
+                break
+        out.append(f"{error} (line {node.start_mark.line + 1})" if node is not None else error)
+    return out
 
 
 def register_sha256(path: Path | str) -> str:

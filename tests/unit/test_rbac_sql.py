@@ -189,3 +189,24 @@ def test_apply_stops_at_the_first_failure_and_names_it():
             apply_statements(con, _statements())
         assert apply_statements(con, ["select 1"]) == 1
         con.close()
+
+
+def test_a_register_file_error_names_its_line(tmp_path):
+    """Loaded from a file, each rbac error carries the YAML line of its path."""
+    from orchestration.lib.register import load_register
+
+    text = (REPO_ROOT / "command_center.yml").read_text()
+    for old, new in (('"read_metrics", "read_exceptions"]', '"read_metrics", "read_exeptions"]'),
+                     ('role: "ops_controller"', 'role: "ops_contoller"'),
+                     ('scope: ["fulfillment_v2"]', 'scope: ["fulfilment_v2"]')):
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    bad = tmp_path / "register.yml"
+    bad.write_text(text)
+    lines = text.splitlines()
+    with pytest.raises(RegisterError) as info:
+        load_register(bad)
+    assert len(info.value.errors) == 3
+    for error, needle in zip(info.value.errors, ("read_exeptions", "ops_contoller", "fulfilment_v2"), strict=True):
+        line = int(re.search(r"\(line (\d+)\)$", error).group(1))
+        assert needle in error and needle in lines[line - 1], (error, lines[line - 1])
