@@ -151,7 +151,7 @@ def publish_marts(
         ) from None
     if target.is_dir():
         raise ConfigError(f"{PUBLISHED_DUCKDB_ENV}={target} is a directory; point it at a DuckDB file")
-    schemas = {MARTS_SCHEMA, PUBLICATION_TABLE.split(".")[0]}
+    schemas = {MARTS_SCHEMA, PUBLICATION_TABLE.split(".")[0], "rbac"}  # rbac: the governed views' scopes
     if target.name.split(".")[0] in schemas:
         # a reader's catalog is named after the file: marts.duckdb would make `marts.x` ambiguous
         raise ConfigError(f"{PUBLISHED_DUCKDB_ENV}={target}: name it anything but {', '.join(sorted(schemas))}.duckdb")
