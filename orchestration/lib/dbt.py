@@ -105,26 +105,36 @@ def run_child(args: list[str], *, cwd: Path | str) -> int:
     receives, is killed if this function exits early, and (Linux) is killed by the kernel when this
     process dies. After a forwarded SIGINT, KeyboardInterrupt is raised; after SIGTERM or SIGHUP,
     SystemExit(128 + signal)."""
-    proc = subprocess.Popen(
-        args, cwd=cwd, env=os.environ.copy(), process_group=0, preexec_fn=_die_with_parent_preexec()
-    )
     received: list[int] = []
+    proc: subprocess.Popen | None = None
 
     def forward(signum, _frame) -> None:
         received.append(signum)
+        if proc is None:  # the child is not started yet: it will not be (see below)
+            return
         try:
             os.killpg(proc.pid, signum)
         except ProcessLookupError:
             pass
 
+    # The handlers go in BEFORE the child starts: a signal that arrives while it starts is then
+    # forwarded (or stops the start) instead of meeting the inherited disposition -- SIG_IGN when a
+    # parent ignores SIGTERM, which left the child running on.
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS} if in_main_thread else {}
+    returncode = 128
     try:
-        returncode = proc.wait()
+        if not received:
+            proc = subprocess.Popen(
+                args, cwd=cwd, env=os.environ.copy(), process_group=0, preexec_fn=_die_with_parent_preexec()
+            )
+            if received:  # a signal arrived while Popen ran: pass it on now
+                os.killpg(proc.pid, received[0])
+            returncode = proc.wait()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        if proc.poll() is None:  # leaving early (an exception in this process): the child goes too
+        if proc is not None and proc.poll() is None:  # leaving early (an exception here): the child goes too
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:

@@ -266,6 +266,15 @@ def fail_rows() -> tuple[Rows, set[Violation]]:
 # ------------------------------------------------------------------------------------------------
 
 
+def _drop_other_workflows(node, keep: set[str]) -> None:
+    """Remove, at any depth, list entries that are mappings naming a workflow_id not in ``keep``."""
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    if isinstance(node, list):
+        node[:] = [e for e in node if not (isinstance(e, dict) and e.get("workflow_id", next(iter(keep))) not in keep)]
+    for child in list(children):
+        _drop_other_workflows(child, keep)
+
+
 def _register(rows: Rows):
     data = yaml.safe_load((REPO_ROOT / "command_center.yml").read_text())
     template = data["owners"][0]
@@ -278,7 +287,9 @@ def _register(rows: Rows):
             owner["log_checks"] = dict(log_checks)
         owners.append(owner)
     data["owners"] = owners
-    # the register's cross-references must stay valid with only these workflows
+    # the register's cross-references must stay valid with only these workflows: entries of other
+    # sections that name another workflow (stuck thresholds, reference paths, alert rules, ...) go
+    _drop_other_workflows({k: v for k, v in data.items() if k != "owners"}, set(rows.registered))
     for assignment in data.get("rbac", {}).get("assignments", []):
         assignment["scope"] = ["*"]
     rates = data["cost_model"].get("labor_rates_per_hour", {})
