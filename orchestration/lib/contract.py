@@ -188,6 +188,36 @@ create table if not exists {RAW_SCHEMA}.refused_files (
 )
 """
 
+#: The governance log (the orchestrator's action log, docs/governance-log.md): one row per action,
+#: landed by orchestration/lib/landing/governance_log.py in the same ledger and hash chain as events.
+#: The prompt is stored as a salted sha256 and its length; prompt_text only when the register allows.
+GOVERNANCE_ACTIONS_DDL = f"""
+create table if not exists {RAW_SCHEMA}.governance_actions (
+    action_id           varchar not null,     -- unique: enforced by landing (anti-join)
+    workflow_id         varchar not null,
+    run_id              varchar,
+    actor               varchar not null,
+    actor_role          varchar,
+    action              varchar not null,     -- tool_action, playbook_run, approval, modify_sla, assign_owner
+    playbook            varchar,
+    prompt_sha256       varchar,
+    prompt_length       integer,
+    prompt_text         varchar,              -- null unless approvals.store_prompt_text
+    model_name          varchar,
+    model_version       varchar,
+    confidence          double,
+    reviewer_id         varchar,
+    decision            varchar,
+    prechecks           varchar[],
+    rollback            varchar,
+    action_ts           timestamptz not null,
+    attributes          json,                 -- redacted fields already hashed
+    load_id             varchar not null,
+    loaded_at           timestamptz not null,
+    source_row_number   bigint
+)
+"""
+
 RAW_DDL: tuple[str, ...] = (
     f"create schema if not exists {RAW_SCHEMA}",
     RAW_EVENTS_DDL,
@@ -195,4 +225,5 @@ RAW_DDL: tuple[str, ...] = (
     LEDGER_DDL,
     *LEDGER_MIGRATIONS,
     REFUSED_FILES_DDL,
+    GOVERNANCE_ACTIONS_DDL,
 )

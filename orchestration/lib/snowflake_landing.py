@@ -45,6 +45,7 @@ import duckdb
 
 from orchestration.lib import landing
 from orchestration.lib.contract import (
+    GOVERNANCE_ACTIONS_DDL,
     LEDGER_DDL,
     LEDGER_MIGRATIONS,
     QUARANTINE_DDL,
@@ -168,6 +169,8 @@ RAW_DDL_SNOWFLAKE: tuple[str, ...] = (
     # the ledger columns added later (who landed, fingerprint): existing warehouses get them, null
     *(re.sub(r"\btimestamp$", "timestamp_ntz", m) for m in LEDGER_MIGRATIONS),
     snowflake_ddl(REFUSED_FILES_DDL),
+    # the governance log's table (landed on DuckDB only so far): the staging model reads it on both
+    snowflake_ddl(GOVERNANCE_ACTIONS_DDL).replace("timestamptz", "timestamp_tz").replace("varchar[]", "array"),
     f"create table if not exists {LOCK_TABLE} (name varchar not null, locked_at timestamp_ntz, locked_by varchar)",
     f"insert into {LOCK_TABLE} (name) select 'landing' where not exists (select 1 from {LOCK_TABLE})",
     f"create stage if not exists {STAGE} comment = 'command_center landing: Parquet batches, one folder per load'",
