@@ -142,6 +142,54 @@ class RbacAssignment(_Strict):
 class Rbac(_Strict):
     roles: list[RbacRole] = Field(default_factory=list)
     assignments: list[RbacAssignment] = Field(default_factory=list)
+    #: group name -> its member identities (user e-mails, service names); every group an assignment
+    #: names must have members here (models/intermediate/governance resolves actors through it).
+    groups: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class HighRiskPlaybook(_Strict):
+    """A playbook whose every run needs an approval (models/marts/governance_audit/fct_playbook_executions)."""
+
+    name: str = Field(min_length=1)
+    #: roles one of which the approver must hold, in a scope covering the run's workflow
+    requires: list[str] = Field(min_length=1)
+    #: prechecks the run must record as passed (all of them)
+    prechecks: list[str] = Field(default_factory=list)
+    #: the rollback plan the run must declare (unset: any non-empty rollback)
+    rollback: str | None = None
+
+
+class Approvals(_Strict):
+    high_risk_playbooks: list[HighRiskPlaybook] = Field(default_factory=list)
+    #: names the governance log may run or approve besides the high-risk ones (no approval needed)
+    low_risk_playbooks: list[str] = Field(default_factory=list)
+    #: an AI-assisted action (confidence given) below this needs a reviewer_id
+    ai_review_confidence_threshold: float = Field(default=0.8, ge=0, le=1)
+    #: store governance-log prompts in clear (else only their salted sha256 and length)
+    store_prompt_text: bool = False
+
+
+def _approval_errors(rbac: Rbac, approvals: Approvals) -> list[str]:
+    """Groups named by assignments without members; playbooks named twice or requiring an unknown role."""
+    errors: list[str] = []
+    for i, a in enumerate(rbac.assignments):
+        if a.group is not None and not rbac.groups.get(a.group):
+            errors.append(f"rbac.assignments[{i}].group: group {a.group!r} has no members "
+                          f"(list them under rbac.groups.{a.group})")
+    for group, members in rbac.groups.items():
+        if any(not m.strip() for m in members):
+            errors.append(f"rbac.groups.{group}: must not contain blank members")
+    roles = {r.name for r in rbac.roles}
+    seen: dict[str, int] = {}
+    for i, p in enumerate(approvals.high_risk_playbooks):
+        if p.name in seen:
+            errors.append(f"approvals.high_risk_playbooks[{i}].name: duplicate of "
+                          f"approvals.high_risk_playbooks[{seen[p.name]}] ({p.name!r})")
+        seen.setdefault(p.name, i)
+        for j, role in enumerate(p.requires):
+            if role not in roles:
+                errors.append(f"approvals.high_risk_playbooks[{i}].requires[{j}]: unknown role {role!r}")
+    return errors
 
 
 def _rbac_role_errors(roles: list[RbacRole]) -> list[str]:
@@ -373,7 +421,7 @@ class Operations(_Strict):
 
 
 class Register(_Strict):
-    # The register tolerates sections this version does not use (approvals, integrations).
+    # The register tolerates sections this version does not use (integrations).
     model_config = ConfigDict(extra="allow", frozen=True)
 
     version: str
@@ -388,6 +436,7 @@ class Register(_Strict):
     operations: Operations = Field(default_factory=Operations)
     process_mining: ProcessMining = Field(default_factory=ProcessMining)
     alerting: Alerting = Field(default_factory=Alerting)
+    approvals: Approvals = Field(default_factory=Approvals)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -435,6 +484,13 @@ class Register(_Strict):
             for j, scope in enumerate(a.scope):
                 if scope != "*" and scope not in seen:
                     errors.append(f"rbac.assignments[{i}].scope[{j}]: unknown workflow {scope!r}")
+        if errors:
+            raise ValueError("\n".join(errors))
+        return self
+
+    @model_validator(mode="after")
+    def _approval_rules(self) -> Register:
+        errors = _approval_errors(self.rbac, self.approvals)
         if errors:
             raise ValueError("\n".join(errors))
         return self
@@ -510,7 +566,7 @@ def _format_errors(exc: ValidationError) -> list[str]:
         for old, new in _PYDANTIC_PHRASES:
             msg = msg.replace(old, new)
         loc = _format_loc(tuple(err["loc"]))
-        if not loc and "\n" in msg or msg.startswith(("owners[", "exceptions.", "rbac.", "cost_model.", "operations.", "alerting.")):
+        if not loc and "\n" in msg or msg.startswith(("owners[", "exceptions.", "rbac.", "cost_model.", "operations.", "alerting.", "approvals.")):
             # cross-field rules already carry their own paths, one per line
             lines.extend(line for line in msg.splitlines() if line)
         else:
@@ -603,6 +659,10 @@ GOVERNANCE_TABLES: dict[str, str] = {
     "redaction_fields": "field varchar not null primary key, strategy varchar not null",
     "rbac_role_permissions": "role varchar not null, permission varchar not null",
     "rbac_assignments": "principal_type varchar not null, principal varchar not null, role varchar not null, scope varchar not null",
+    "rbac_group_members": "group_name varchar not null, member varchar not null",
+    "approval_playbooks": "playbook varchar not null primary key, rollback varchar, precheck_count integer not null",
+    "approval_playbook_requirements": "playbook varchar not null, requirement varchar not null, name varchar not null",
+    "approval_settings": "ai_review_confidence_threshold double not null",
     "reference_paths": """workflow_id varchar not null primary key, checks_start boolean not null,
         checks_end boolean not null, checks_transitions boolean not null, checks_required_stages boolean not null""",
     "reference_path_rules": """workflow_id varchar not null, rule varchar not null, activity varchar not null,
@@ -667,6 +727,21 @@ def register_rows(register: Register) -> dict[str, list[tuple]]:
         "rbac_assignments": [
             ("user" if a.user else "group", a.user or a.group, a.role, s) for a in register.rbac.assignments for s in a.scope
         ],
+        **approval_rows(register),
+    }
+
+
+def approval_rows(register: Register) -> dict[str, list[tuple]]:
+    """rbac.groups and the approvals section as governance.rbac_group_members / approval_* rows."""
+    playbooks = register.approvals.high_risk_playbooks
+    return {
+        "rbac_group_members": [(g, m) for g, members in register.rbac.groups.items() for m in dict.fromkeys(members)],
+        "approval_playbooks": [(p.name, p.rollback, len(set(p.prechecks))) for p in playbooks],
+        "approval_playbook_requirements": [
+            *((p.name, "role", r) for p in playbooks for r in dict.fromkeys(p.requires)),
+            *((p.name, "precheck", c) for p in playbooks for c in dict.fromkeys(p.prechecks)),
+        ],
+        "approval_settings": [(register.approvals.ai_review_confidence_threshold,)],
     }
 
 
