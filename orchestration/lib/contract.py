@@ -63,6 +63,7 @@ REASON_CODES: dict[str, str] = {
     "malformed_record": "the record could not be parsed (invalid JSON, not a JSON object, wrong number of CSV columns, invalid UTF-8)",
     "missing_required_field": "a required field is absent, null or blank (reason_detail names it)",
     "invalid_identifier": "an identifier is longer than 256 characters or contains control characters",
+    "residency_violation": "the row's region has eu_only_processing and the warehouse's jurisdiction (data_controls.warehouse) is not EU or not declared; raw_record keeps only a salted hash (docs/residency.md)",
     "unparseable_timestamp": "event_ts is not an ISO 8601 timestamp",
     "unknown_event_type": "event_type is not one of the contract's event types",
     "invalid_type": "an optional field has the wrong type (a number field that is not a number, attributes that is not a JSON object)",

@@ -214,6 +214,15 @@ class Residency(_Strict):
     pii_masking: bool = True
     retention_days: int = Field(gt=0)
     eu_only_processing: bool = False
+    #: the region's jurisdiction (EU, US, ...); unset: told by its name (orchestration/lib/residency.py)
+    jurisdiction: str | None = Field(default=None, pattern=r"^[A-Z]{2,8}$")
+
+
+class WarehouseLocation(_Strict):
+    """Where the warehouse runs (docs/residency.md): its region and/or jurisdiction."""
+
+    region: str | None = Field(default=None, min_length=1)
+    jurisdiction: str | None = Field(default=None, pattern=r"^[A-Z]{2,8}$")
 
 
 #: Contract columns a register may list as redacted fields: landing stores them hashed in
@@ -269,6 +278,18 @@ class Redaction(_Strict):
 class DataControls(_Strict):
     residency: dict[str, Residency] = Field(default_factory=dict)
     redaction: Redaction = Field(default_factory=Redaction)
+    #: unset: not known to be in the EU, so eu_only_processing regions are quarantined (docs/residency.md)
+    warehouse: WarehouseLocation | None = None
+
+    @field_validator("warehouse")
+    @classmethod
+    def _warehouse_location(cls, v: WarehouseLocation | None, info) -> WarehouseLocation | None:
+        from orchestration.lib.residency import warehouse_location_error
+
+        error = warehouse_location_error(v, info.data.get("residency") or {})
+        if error:
+            raise ValueError(error)
+        return v
 
 
 class Telemetry(_Strict):

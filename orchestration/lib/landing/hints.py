@@ -197,6 +197,12 @@ def _hint(reason: str, pct: str, detail: str | None) -> str:
             f"event_ts is more than a day after landing in {pct} of rows{example}: if the timestamps are local "
             "time, pass --timezone ZONE; otherwise the producer's clock is wrong"
         )
+    if reason == "residency_violation":
+        return (
+            f"{pct} of rows come from a region with eu_only_processing{example}, and this warehouse is not "
+            "declared in the EU: land them into an EU warehouse (data_controls.warehouse: {region: eu-west-1}), "
+            "or correct the region if it is wrong (docs/residency.md)"
+        )
     if reason == "expired":
         return (
             f"event_ts is older than the retention in {pct} of rows{example}: an old export, or a wrong year "

@@ -57,6 +57,7 @@ from orchestration.lib.landing.readers import (
 from orchestration.lib.landing.timestamps import TimestampOptionError, check_timestamp_options, timestamp_params
 from orchestration.lib.landing.xes import XES_COLUMN_MAP, read_xes
 from orchestration.lib.register import Register
+from orchestration.lib.residency import blocked_regions
 from orchestration.lib.warehouse import ensure_raw_schema
 
 #: DuckDB errors that say nothing about the file's content: the same file may land on a later try.
@@ -116,6 +117,7 @@ def landing_params(
         "load_id": load_id,
         "source_file": source_file,
         "expired_before": expiry_bounds(register, now),
+        "residency_blocked": blocked_regions(register),  # orchestration/lib/residency.py
         **timestamp_params(timestamp_format, timezone),
     }
 

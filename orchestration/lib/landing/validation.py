@@ -22,6 +22,7 @@ from orchestration.lib.landing.redaction import (
     used_params,
 )
 from orchestration.lib.landing.timestamps import parse_sql, unparseable_detail_sql
+from orchestration.lib.residency import residency_rule_sql, withheld_record_sql
 
 _NUMERIC_FIELDS = {k: v for k, v in OPTIONAL_FIELDS.items() if v in ("BIGINT", "DOUBLE", "INTEGER")}
 _INTEGER_FIELDS = {k for k, v in _NUMERIC_FIELDS.items() if v in ("BIGINT", "INTEGER")}
@@ -53,7 +54,8 @@ def _expired_sql(expired_before: Mapping[str, tuple[datetime, str]] | None) -> t
 
 
 def _checks_sql(
-    log_format: str, expired_before: Mapping[str, tuple[datetime, str]] | None = None, timestamp_format: str | None = None
+    log_format: str, expired_before: Mapping[str, tuple[datetime, str]] | None = None, timestamp_format: str | None = None,
+    residency_blocked: list[str] | None = None,
 ) -> str:
     minimal = log_format != "telemetry"  # 'minimal' and 'xes' (an XES log lands as a minimal log)
     required = MINIMAL_REQUIRED_FIELDS if minimal else REQUIRED_FIELDS
@@ -81,6 +83,7 @@ def _checks_sql(
         for f, t in _NUMERIC_FIELDS.items() if t in _INTEGER_LIMITS
     )
     expired_bound, expired_why = _expired_sql(expired_before)
+    residency = residency_rule_sql(residency_blocked or [])  # orchestration/lib/residency.py
     negative = " ".join(
         f"when try_cast({f} as double) < 0 then {sql_literal(f)}" for f in ("duration_ms", "cost_cents", "attempt")
     )
@@ -90,6 +93,7 @@ def _checks_sql(
         case when _problem is not null then 'malformed_record'
              when (case {missing} end) is not null then 'missing_required_field'
              when (case {bad_ident} end) is not null then 'invalid_identifier'
+             when {residency} then 'residency_violation'
              when _ts is null then 'unparseable_timestamp'
              when _event_type not in ({event_types}) then 'unknown_event_type'
              when (case {bad_type} end) is not null then 'invalid_type'
@@ -103,6 +107,7 @@ def _checks_sql(
         case when _problem is not null then _problem
              when (case {missing} end) is not null then (case {missing} end)
              when (case {bad_ident} end) is not null then (case {bad_ident} end)
+             when {residency} then 'region ' || region || ' has eu_only_processing and the warehouse is not in the EU'
              when _ts is null then {unparseable_detail_sql("event_ts", timestamp_format=timestamp_format)}
              when _event_type not in ({event_types}) then 'event_type ' || '''' || left(event_type, 64) || ''''
              when (case {bad_type} end) is not null then (case {bad_type} end)
@@ -132,7 +137,8 @@ def _validate_and_load(con, log_format: str, projection: str, source: str, redac
             select *, lower(event_type) as _event_type, {ts_parse} as _ts from projected
         ),
         checked as (
-            select *, {_checks_sql(log_format, params.get("expired_before"), params.get("timestamp_format"))} from typed
+            select *, {_checks_sql(log_format, params.get("expired_before"), params.get("timestamp_format"),
+                                   params.get("residency_blocked"))} from typed
         ),
         first_in_file as (
             select *, case when _reason is null
@@ -178,7 +184,8 @@ def _validate_and_load(con, log_format: str, projection: str, source: str, redac
     )
     insert_quarantine = f"""insert into raw.quarantine
         select $load_id, $source_file, c._row, c._reason, c._reason_detail,
-               case when c._problem is null then {redacted_json_sql("r._text", redacted)} else {malformed} end,
+               case when c._reason = 'residency_violation' then {withheld_record_sql("r._text")}
+                    when c._problem is null then {redacted_json_sql("r._text", redacted)} else {malformed} end,
                left(c.event_id, 512), left(c.workflow_id, 512), $now
         from _cc_checked c join _cc_records r using (_row)
         where c._reason is not null
