@@ -450,8 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     i.add_argument("files", nargs="+", metavar="FILE", help="files, or folders whose landable files are landed")
     i.add_argument(
-        "--log-format", choices=["telemetry", "minimal", "xes"], default="telemetry",
-        help="telemetry (default), minimal (a case log) or xes (an XES log, .xes or .xes.gz; needs --workflow)",
+        "--log-format", choices=["telemetry", "minimal", "xes", "governance"], default="telemetry",
+        help="telemetry (default), minimal (a case log), xes (an XES log, .xes or .xes.gz; needs --workflow) "
+        "or governance (the orchestrator's action log; docs/governance-log.md)",
     )
     i.add_argument("--workflow", help="minimal logs: the workflow whose runs the cases are")
     i.add_argument("--region", help="minimal logs: region for rows without one (default: the workflow's first)")

@@ -219,6 +219,19 @@ create table if not exists {RAW_SCHEMA}.governance_actions (
 )
 """
 
+#: The columns of raw.governance_actions its ledger fingerprint covers (every stored value except the
+#: lineage stamped by the landing: load_id, loaded_at), and one row's fingerprint, built like
+#: LOADED_ROW_FINGERPRINT_SQL; `command-center verify` recomputes the sum per load.
+GOVERNANCE_FINGERPRINTED_COLUMNS: tuple[str, ...] = (
+    "action_id", "workflow_id", "run_id", "actor", "actor_role", "action", "playbook", "prompt_sha256",
+    "prompt_length", "prompt_text", "model_name", "model_version", "confidence", "reviewer_id", "decision",
+    "prechecks", "rollback", "action_ts", "attributes", "source_row_number",
+)
+GOVERNANCE_ROW_FINGERPRINT_SQL = LOADED_ROW_FINGERPRINT_SQL.replace(
+    ", ".join(f"coalesce(cast({c} as varchar), chr(0))" for c in FINGERPRINTED_COLUMNS),
+    ", ".join(f"coalesce(cast({c} as varchar), chr(0))" for c in GOVERNANCE_FINGERPRINTED_COLUMNS),
+)
+
 RAW_DDL: tuple[str, ...] = (
     f"create schema if not exists {RAW_SCHEMA}",
     RAW_EVENTS_DDL,

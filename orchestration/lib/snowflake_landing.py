@@ -388,7 +388,7 @@ class SnowflakeLanding:
     ) -> LandingResult:
         """Land one file (see the module docstring); same arguments and result as ``landing.land_file``."""
         path = Path(path)
-        landing.file_format_of(path)
+        _check_landable(path, log_format)
         if not path.is_file():
             raise LandingError(path, "no such file")
         self.ensure_raw_schema()
@@ -537,6 +537,13 @@ class SnowflakeLanding:
                     values (n.file_sha256, n.file_path, n.problem, n.refused_at)""",
             [digest, str(Path(path).resolve()), problem, datetime.now(UTC).replace(tzinfo=None)],
         )
+
+
+def _check_landable(path: Path, log_format: str) -> None:
+    """Refuse what this sink cannot land: an unknown extension, a governance log (DuckDB only so far)."""
+    landing.file_format_of(path)
+    if log_format == "governance":
+        raise LandingError(path, "a governance log lands on the DuckDB target only so far (docs/governance-log.md)")
 
 
 def _is_snowflake_error(exc: BaseException) -> bool:

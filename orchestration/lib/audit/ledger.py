@@ -26,7 +26,7 @@ from orchestration.lib.audit.chain import (
     sort_breaks,
     verify_entries,
 )
-from orchestration.lib.contract import LOADED_ROW_FINGERPRINT_SQL
+from orchestration.lib.contract import GOVERNANCE_ROW_FINGERPRINT_SQL, LOADED_ROW_FINGERPRINT_SQL
 
 #: The columns of raw.quarantine its fingerprint covers: every stored value except the lineage stamped
 #: by the landing (load_id, source_file, quarantined_at), as for the events' fingerprint.
@@ -174,6 +174,8 @@ def verify_ledger(con: duckdb.DuckDBPyConnection, *, expected_head: str | None =
     entries = read_entries(con, LEDGER_CHAIN)
     chain = verify_entries(LEDGER_CHAIN, entries, label=lambda r: r["file_path"])
     events = _present(con, "raw.workflow_events", LOADED_ROW_FINGERPRINT_SQL)
+    # a governance log's load vouches for its rows of raw.governance_actions (landing/governance_log.py)
+    events.update(_present(con, "raw.governance_actions", GOVERNANCE_ROW_FINGERPRINT_SQL))
     quarantine = _present(con, "raw.quarantine", QUARANTINE_ROW_FINGERPRINT_SQL)
     breaks = chain.breaks + _content_breaks(entries, events, quarantine)
     if expected_head is not None and expected_head != chain.head_hash:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.landing import governance_log
 from orchestration.lib.landing.common import (
     LandingError,
     LandingResult,
@@ -31,11 +32,12 @@ MINIMAL_LOG_FOLDER = "minimal"
 
 
 def landing_options_for(path: Path | str) -> dict[str, str]:
-    """land_file options implied by where a file sits in the landing folder (see MINIMAL_LOG_FOLDER)."""
+    """land_file options implied by where a file sits in the landing folder (see MINIMAL_LOG_FOLDER;
+    a file directly in a ``governance/`` folder is a governance log: governance_log.GOVERNANCE_LOG_FOLDER)."""
     parts = Path(path).parts
     if len(parts) >= 3 and parts[-3] == MINIMAL_LOG_FOLDER:
         return {"log_format": "xes" if file_format_of(path) == "xes" else "minimal", "workflow": parts[-2]}
-    return {}
+    return governance_log.landing_options_for(path)  # governance/<file>: a governance log
 
 
 def discover_landing_files(folder: Path | str, *, skipped: list[str] | None = None) -> list[Path]:

@@ -153,6 +153,13 @@ def land_file(  # noqa: C901 -- 27 branches; being split into one function per s
     always that of the bytes loaded.
     """
     path = Path(path)
+    if log_format == "governance":  # the orchestrator's action log: its own table and checks
+        from orchestration.lib.landing.governance_log import land_governance_file
+
+        if column_map or workflow or region:
+            raise LandingError(path, "--workflow, --region and --map do not apply to --log-format governance")
+        return land_governance_file(con, path, register=register, salt=salt, now=now, landing_run_id=landing_run_id,
+                                    timestamp_format=timestamp_format, timezone=timezone)
     if log_format not in LOG_FORMATS:
         raise LandingError(path, f"unknown log format {log_format!r}; expected one of {', '.join(LOG_FORMATS)}")
     fmt = file_format_of(path)
