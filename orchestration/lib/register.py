@@ -161,12 +161,14 @@ class HighRiskPlaybook(_Strict):
 
 class Approvals(_Strict):
     high_risk_playbooks: list[HighRiskPlaybook] = Field(default_factory=list)
-    #: names the governance log may run or approve besides the high-risk ones (no approval needed)
+    #: names the governance log may run or approve besides the high-risk ones (no approval needed);
+    #: a governance-log row naming any other playbook is quarantined as unknown_playbook
     low_risk_playbooks: list[str] = Field(default_factory=list)
     #: an AI-assisted action (confidence given) below this needs a reviewer_id
     ai_review_confidence_threshold: float = Field(default=0.8, ge=0, le=1)
-    #: store governance-log prompts in clear (else only their salted sha256 and length)
-    store_prompt_text: bool = False
+    #: store governance-log prompts in clear (else only their salted sha256 and length); a real
+    #: boolean (strict: "yes" or 1 is an error naming approvals.store_prompt_text)
+    store_prompt_text: bool = Field(default=False, strict=True)
 
 
 def _approval_errors(rbac: Rbac, approvals: Approvals) -> list[str]:
@@ -189,6 +191,23 @@ def _approval_errors(rbac: Rbac, approvals: Approvals) -> list[str]:
         for j, role in enumerate(p.requires):
             if role not in roles:
                 errors.append(f"approvals.high_risk_playbooks[{i}].requires[{j}]: unknown role {role!r}")
+    return errors
+
+
+def _low_risk_playbook_errors(approvals: Approvals) -> list[str]:
+    """approvals.low_risk_playbooks: identifiers, each once, none also high-risk (which would need no approval)."""
+    errors: list[str] = []
+    high = {p.name for p in approvals.high_risk_playbooks}
+    seen: dict[str, int] = {}
+    for i, name in enumerate(approvals.low_risk_playbooks):
+        where = f"approvals.low_risk_playbooks[{i}]"
+        if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,256}", name):
+            errors.append(f"{where}: {name!r} is not a playbook name (letters, digits, _ . : -)")
+        elif name in seen:
+            errors.append(f"{where}: duplicate of approvals.low_risk_playbooks[{seen[name]}] ({name!r})")
+        elif name in high:
+            errors.append(f"{where}: {name!r} is also in approvals.high_risk_playbooks (a playbook is one or the other)")
+        seen.setdefault(name, i)
     return errors
 
 
@@ -511,7 +530,7 @@ class Register(_Strict):
 
     @model_validator(mode="after")
     def _approval_rules(self) -> Register:
-        errors = _approval_errors(self.rbac, self.approvals)
+        errors = _approval_errors(self.rbac, self.approvals) + _low_risk_playbook_errors(self.approvals)
         if errors:
             raise ValueError("\n".join(errors))
         return self
