@@ -168,6 +168,14 @@ def cmd_generate(args, settings: Settings) -> int:
     if not 0 <= args.defect_rate < 1:
         raise CliError("--defect-rate must be in [0, 1)")
     end = _end_date(args.end_date)
+    if args.log_format == "governance":  # the action log of the runs the same arguments generate
+        from orchestration.lib.generator.governance_log import generate_governance_file
+
+        log = generate_governance_file(out, fmt, days=args.days, runs_per_day=args.runs_per_day, seed=args.seed,
+                                       end_date=end, defect_rate=args.defect_rate, register=_load_register(settings))
+        print(f"wrote {len(log.rows)} governance actions ({args.days} days ending {end}, seed {args.seed}) to {out}, "
+              f"planted violations in {out}.manifest.json")
+        return EXIT_OK
     if args.log_format == "minimal":
         table = generate_minimal_log(days=args.days, cases_per_day=args.runs_per_day, seed=args.seed, end_date=end)
     else:
@@ -403,6 +411,10 @@ def cmd_demo(args, settings: Settings) -> int:
         seed=args.seed, end_date=end.isoformat(), defect_rate=0.0, log_format="minimal",
     )
     cmd_generate(gen_min, settings)
+    # ... and governance/ a governance log (the orchestrator's actions on these runs; docs/governance-log.md)
+    gen_gov = argparse.Namespace(**{**vars(gen), "log_format": "governance",
+                                    "out": str(sample_dir / "governance" / f"governance_{end:%Y%m%d}_seed{args.seed}.jsonl")})
+    cmd_generate(gen_gov, settings)
     print(f"[2/4] landing {sample_dir} into the warehouse ...")
     batch = ingest_paths(settings, [sample_dir])
     if batch.refused:
@@ -439,9 +451,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--end-date", help="YYYY-MM-DD, exclusive end of the data (default: today, UTC)")
     g.add_argument("--defect-rate", type=float, default=0.005, help="share of defective rows (default 0.005)")
     g.add_argument(
-        "--log-format", choices=["telemetry", "minimal", "xes"], default="telemetry",
+        "--log-format", choices=["telemetry", "minimal", "xes", "governance"], default="telemetry",
         help="telemetry events (default), a minimal case log (case_id, event_name, timestamp, actor, ...), "
-        "or that journey as an XES log (--out FILE.xes or FILE.xes.gz)",
+        "that journey as an XES log (--out FILE.xes or FILE.xes.gz), or the governance log of the runs the "
+        "same arguments generate, with planted violations (docs/governance-log.md)",
     )
     g.set_defaults(func=cmd_generate)
 
