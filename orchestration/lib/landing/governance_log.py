@@ -32,8 +32,6 @@ from orchestration.lib.audit.ledger import seal_loads
 from orchestration.lib.contract import GOVERNANCE_ROW_FINGERPRINT_SQL, MAX_FUTURE_SKEW_HOURS, MAX_IDENTIFIER_LENGTH
 from orchestration.lib.landing.common import LandingError, LandingResult, file_format_of, scan_file, sql_literal
 from orchestration.lib.landing.readers import (
-    _drop_rejects,
-    _first_line,
     _read_csv,
     _read_jsonl,
     _read_parquet,
@@ -47,6 +45,7 @@ from orchestration.lib.landing.timestamps import (
     timestamp_params,
     unparseable_detail_sql,
 )
+from orchestration.lib.landing.transaction import landing_transaction
 from orchestration.lib.register import Register
 from orchestration.lib.warehouse import ensure_raw_schema
 
@@ -101,7 +100,7 @@ def landing_options_for(path: Path | str) -> dict[str, str]:
 
 def known_playbooks(register: Register) -> list[str]:
     approvals = register.approvals
-    return sorted({p.name for p in approvals.high_risk_playbooks} | set(getattr(approvals, "low_risk_playbooks", [])))
+    return sorted({p.name for p in approvals.high_risk_playbooks} | set(approvals.low_risk_playbooks))
 
 
 def _literals(values) -> str:
@@ -349,7 +348,7 @@ def land_governance_file(
 ) -> LandingResult:
     """Land one governance log in one transaction (see the module docstring); ``land_file`` with
     ``log_format='governance'`` calls this. Same refusals and ``already_loaded`` result as events."""
-    from orchestration.lib.landing.load import _TRANSIENT_DUCKDB_ERRORS, CHANGED_WHILE_LANDING
+    from orchestration.lib.landing.load import CHANGED_WHILE_LANDING
 
     path = Path(path)
     fmt = file_format_of(path)
@@ -374,34 +373,15 @@ def land_governance_file(
         "salt": salt, "now": now, "load_id": load_id, "source_file": str(path.resolve()),
         "future_limit": now + timedelta(hours=MAX_FUTURE_SKEW_HOURS), **timestamp_params(timestamp_format, timezone),
     }
-    store_prompt_text = bool(getattr(register.approvals, "store_prompt_text", False))
-    in_transaction = False
-    try:
+    store_prompt_text = register.approvals.store_prompt_text
+    with landing_transaction(con, path) as tx:
         keys = _read(con, path, fmt, scan.carriage_return)
         if scan.state != type(scan.state).of(path):
             raise LandingError(path, CHANGED_WHILE_LANDING, transient=True)
         _missing_columns(path, keys)
-        con.execute("begin transaction")
-        in_transaction = True
+        tx.begin()
         _validate_and_load(con, register, params, store_prompt_text=store_prompt_text,
                            policy=register.data_controls.redaction.malformed_records)
         result = _record_load(con, path=path, scan=scan, fmt=fmt, load_id=load_id, now=now, landing_run_id=landing_run_id)
-        con.execute("commit")
-        in_transaction = False
-    except duckdb.Error as exc:
-        if in_transaction:
-            con.execute("rollback")
-        transient = isinstance(exc, _TRANSIENT_DUCKDB_ERRORS)
-        raise LandingError(
-            path, f"could not be landed ({'a warehouse error; retry' if transient else 'its content'}): {_first_line(exc)}",
-            transient=transient,
-        ) from None
-    except BaseException:
-        if in_transaction:
-            con.execute("rollback")
-        raise
-    finally:
-        for t in ("_cc_lines", "_cc_rows", "_cc_numbered", "_cc_records", "_cc_json", "_cc_checked"):
-            con.execute(f"drop table if exists {t}")
-        _drop_rejects(con)
+        tx.commit()
     return result
