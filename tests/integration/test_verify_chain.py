@@ -227,10 +227,11 @@ def test_evidence_pack_is_written_and_its_manifest_checks_out(landed, tmp_path, 
     capsys.readouterr()
     assert main(["evidence", "--period", period, "--out", str(out), "--duckdb", str(db)]) == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["MANIFEST.sha256", "chain_verification.json", "landing_ledger.csv", "rbac_map.csv",
+    assert names == ["MANIFEST.sha256", "approval_compliance.csv", "chain_verification.json", "governance_compliance.json",
+                     "governance_log.csv", "governance_violations.csv", "landing_ledger.csv", "rbac_map.csv",
                      "residency_map.csv", "retention.json", "summary.md"]
     manifest = (out / "MANIFEST.sha256").read_text().splitlines()
-    assert len(manifest) == 6
+    assert len(manifest) == 10
     for line in manifest:  # the `sha256sum -c` format: hash, two spaces, name
         digest, name = line.split("  ")
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
@@ -247,7 +248,8 @@ def test_evidence_pack_is_written_and_its_manifest_checks_out(landed, tmp_path, 
     assert any(r["region"] == "eu-west-1" and r["eu_only_processing"] == "True" for r in residency)
     assert json.loads((out / "chain_verification.json").read_text())["intact"] is True
     summary = (out / "summary.md").read_text()
-    assert "**INTACT**" in summary and "## Not yet covered" in summary and "governance log" in summary
+    assert "**INTACT**" in summary and "## Governance log extract" in summary
+    assert "governed views" in summary and "row access policy" in summary  # the RBAC text covers both engines
 
     # a pack is written to a new folder only
     capsys.readouterr()

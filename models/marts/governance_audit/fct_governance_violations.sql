@@ -88,7 +88,7 @@ execution_violations as (
         run_id,
         playbook,
         'playbook_run' as action,  -- noqa: RF04
-        executed_by as actor,
+        actor,
         executed_at as action_ts,
         approval_action_id as related_action_id,
         approver,
@@ -103,10 +103,10 @@ execution_violations as (
         cast(null as varchar) as prompt_sha256,
         case violation_type
             when 'unapproved_run' then 'no granted approval of this workflow, run and playbook'
-            when 'approver_wrong_role' then 'approver ' || approver || ' holds none of the required roles ' || required_roles
-            when 'approver_out_of_scope' then 'approver ' || approver || ' holds a required role but not for workflow ' || workflow_id
+            when 'approver_wrong_role' then 'the approver holds none of the required roles (' || required_roles || ')'
+            when 'approver_out_of_scope' then 'the approver holds a required role, in no scope covering workflow ' || workflow_id
             when 'approved_after_execution' then 'approved at ' || cast(approved_at as varchar) || ', after the run at ' || cast(executed_at as varchar)
-            when 'self_approval' then 'approved by the identity that ran it (' || approver || ')'
+            when 'self_approval' then 'approved by the identity that ran it'
             when 'missing_prechecks' then 'prechecks not recorded: ' || missing_prechecks
             when 'missing_rollback' then 'rollback ' || coalesce('''' || rollback || '''', 'missing') || coalesce(', required ''' || required_rollback || '''', '')
         end as evidence
@@ -195,8 +195,8 @@ unauthorized_changes as (
         cast(null as double) as confidence_threshold,
         cast(null as varchar) as model_name,
         cast(null as varchar) as prompt_sha256,
-        actions.actor || ' holds no role with permission ' || actions.action || ' for workflow '
-        || actions.workflow_id || coalesce(' (log says role ' || actions.actor_role || ')', '') as evidence
+        'the actor holds no role with permission ' || actions.action || ' in a scope covering workflow '
+        || actions.workflow_id || coalesce(' (the log claims role ' || actions.actor_role || ')', '') as evidence
 
     from actions
     left join authorized_changes

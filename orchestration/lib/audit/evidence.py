@@ -13,8 +13,12 @@ For one calendar month (UTC) it writes, as CSV / JSON plus a readable summary.md
 * chain_verification.json: `command-center verify --json` of the whole warehouse;
 * MANIFEST.sha256: the sha256 of every file above and of summary.md (``sha256sum -c`` format).
 
-Not yet covered (issue 13, later parts): the governance log extract, approval compliance and
-violations, retention purges; summary.md says so.
+* governance_log.csv, approval_compliance.csv, governance_violations.csv, governance_compliance.json: the
+  governance log's actions of the period (prompt hashes only, never text), the runs of high-risk playbooks
+  with their approval checks (fct_playbook_executions) and the violations (fct_governance_violations)
+  (orchestration/lib/audit/governance_evidence.py).
+
+Not yet covered (issue 13, later parts): retention purges; summary.md says so.
 """
 from __future__ import annotations
 
@@ -25,13 +29,12 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from orchestration.lib.audit import governance_evidence
 from orchestration.lib.audit.ledger import Verification, run_verify
 from orchestration.lib.register import Register
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-NOT_YET_COVERED = (
-    "governance log extract (prompts, tool actions, reviewer IDs): the governance log is not landed yet (issue 13 part 1)",
-    "approval compliance and violations (fct_playbook_executions, fct_governance_violations): issue 13 part 2",
+NOT_YET_COVERED: tuple[str, ...] = (
     "retention purges (what was deleted, when, per region): the purge job is not built yet (issue 13 part 4)",
 )
 LEDGER_COLUMNS = (
@@ -129,8 +132,11 @@ def _summary(period: str, register_path: Path, verification: Verification, count
         "## RBAC map (`rbac_map.csv`)",
         "",
         f"{counts['rbac']} rows: principal (user or group), role, permission, workflow scope (`*`: every workflow), "
-        "from the register's `rbac`. On DuckDB access to the warehouse file is all or nothing; the roles are "
-        "enforced as grants on Snowflake (`grant_register_roles`).",
+        "from the register's `rbac` (group members: `rbac.groups`). On DuckDB every publish writes per-role governed "
+        "views (`governed_<role>`: rows of the role's workflows, person fields masked without `read_pii`) into the "
+        "published file - a convenience, since access to a DuckDB file itself is all or nothing (per-role files are "
+        "the boundary); on Snowflake the roles get grants on the marts, a row access policy keyed on workflow scope "
+        "and masking policies on person and redacted fields (docs/rbac.md).",
         "",
         "## Residency map (`residency_map.csv`) and retention (`retention.json`)",
         "",
@@ -144,10 +150,8 @@ def _summary(period: str, register_path: Path, verification: Verification, count
         "run id), from which host and process, the file and its sha256, rows read / loaded / quarantined, the "
         "content fingerprints and the chain's sequence and hashes.",
         "",
-        "## Not yet covered",
-        "",
-        *[f"- {item}" for item in NOT_YET_COVERED],
-        "",
+        *governance_evidence.summary_lines(period, counts["governance"]),
+        *(["## Not yet covered", "", *[f"- {item}" for item in NOT_YET_COVERED], ""] if NOT_YET_COVERED else []),
     ]
     return "\n".join(lines)
 
@@ -167,6 +171,7 @@ def write_evidence_pack(*, period: str, out: Path, duckdb_path: Path, register: 
     try:
         landed = _landed_in_period(con, start, end)
         ledger = _ledger_rows(con, start, end)
+        governance = governance_evidence.governance_rows(con, start, end)
     finally:
         con.close()
     counts = {
@@ -177,7 +182,12 @@ def write_evidence_pack(*, period: str, out: Path, duckdb_path: Path, register: 
             ["region", "declared", "pii_masking", "retention_days", "eu_only_processing", "workflow_id",
              "registered_in_region", "events_in_period"], residency_rows(register, landed)),
         "ledger": _write_csv(out / "landing_ledger.csv", list(LEDGER_COLUMNS), ledger),
+        "governance": governance["summary"],
     }
+    _write_csv(out / "governance_log.csv", list(governance_evidence.LOG_COLUMNS), governance["log"])
+    _write_csv(out / "approval_compliance.csv", list(governance_evidence.COMPLIANCE_COLUMNS), governance["runs"])
+    _write_csv(out / "governance_violations.csv", list(governance_evidence.VIOLATION_COLUMNS), governance["violations"])
+    (out / "governance_compliance.json").write_text(json.dumps(governance["summary"], indent=2) + "\n", encoding="utf-8")
     retention = {
         "default_retention_days": register.telemetry.retention_days,
         "earliest_event_date": str(register.telemetry.earliest_event_date or "") or None,
