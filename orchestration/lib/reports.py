@@ -74,6 +74,7 @@ def demo_summary(settings: Settings) -> str:
             return "the warehouse holds no events yet"
         week = last_full_week(as_of)
         from orchestration.lib.alert_report import alerts_section  # here: it imports this module
+        from orchestration.lib.governance_report import governance_section  # here: it imports this module
         from orchestration.lib.operations.report import operations_section  # here: it imports this module
 
         lines = [
@@ -86,6 +87,7 @@ def demo_summary(settings: Settings) -> str:
             *_landing_section(con),
             *operations_section(con),
             *alerts_section(con),
+            *governance_section(con),
         ]
     finally:
         con.close()
