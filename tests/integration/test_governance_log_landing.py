@@ -253,6 +253,10 @@ def test_the_folder_lands_events_and_the_governance_log(landed_folder):
     try:
         formats = dict(con.execute("select file_format, log_format from raw.load_ledger").fetchall())
         assert formats == {"jsonl": "telemetry", "csv": "governance"}
+        # who landed it, from which host, and its link in the ledger's hash chain, as for events
+        who = con.execute("""select landed_by_user, landed_on_host, landed_by_pid, chain_seq, entry_hash
+                             from raw.load_ledger where log_format = 'governance'""").fetchone()
+        assert None not in who
         # the log's runs are the events' runs
         unmatched = con.execute("""select count(*) from raw.governance_actions
                                    where run_id is not null and run_id not in (select run_id from raw.workflow_events)""")
