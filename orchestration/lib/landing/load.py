@@ -49,12 +49,14 @@ from orchestration.lib.landing.readers import (
     _drop_rejects,
     _first_line,
     _json_keys,
+    _parquet_problem,
     _read_csv,
     _read_jsonl,
     _read_parquet,
     jsonl_source,
 )
 from orchestration.lib.landing.timestamps import TimestampOptionError, check_timestamp_options, timestamp_params
+from orchestration.lib.landing.typed_parquet import describe_parquet, is_parquet_read_error
 from orchestration.lib.landing.xes import XES_COLUMN_MAP, read_xes
 from orchestration.lib.register import Register
 from orchestration.lib.residency import blocked_regions
@@ -202,6 +204,7 @@ def land_file(  # noqa: C901 -- 27 branches; being split into one function per s
     params = landing_params(register, salt=salt, now=now, load_id=load_id, source_file=str(path.resolve()),
                             timestamp_format=timestamp_format, timezone=timezone)
     in_transaction = False
+    typed = None
     try:
         # Reading and parsing fill session-local temp tables (outside the transaction, so their rowids
         # follow file order from 0); only the writes to raw.* form the per-file transaction.
@@ -214,6 +217,8 @@ def land_file(  # noqa: C901 -- 27 branches; being split into one function per s
             keys = read_xes(con, path)
             # an XES event is a minimal-log record whose columns are its XES keys (landing/xes.py)
             column_map = {**XES_COLUMN_MAP, **column_map}
+        elif log_format == "telemetry" and (typed := describe_parquet(con, path, scan.state)) is not None:
+            keys = typed.names  # the typed path: columns straight to the contract (typed_parquet.py)
         else:
             keys = _read_parquet(con, path)
         if FileState.of(path) != scan.state:
@@ -227,7 +232,7 @@ def land_file(  # noqa: C901 -- 27 branches; being split into one function per s
                         path, f"missing required column(s) {', '.join(absent)}; the telemetry contract needs "
                         f"{', '.join(REQUIRED_FIELDS)} (use --log-format minimal for case_id/event_name/timestamp/actor logs)"
                     )
-            projection, source = _telemetry_projection()
+            projection, source = typed.projection() if typed is not None else _telemetry_projection()
         else:
             if keys is None:
                 keys = _json_keys(con)
@@ -245,7 +250,8 @@ def land_file(  # noqa: C901 -- 27 branches; being split into one function per s
                     )
         con.execute("begin transaction")
         in_transaction = True
-        validation._validate_and_load(con, log_format, projection, source, redacted, params)
+        validation._validate_and_load(con, log_format, projection, source, redacted, params,
+                                      records=typed and typed.records, in_file_order=typed is not None)
         counts = con.execute(
             """select count(*) filter (where _reason is null), count(*) filter (where _reason is not null)
                from _cc_checked"""
@@ -284,6 +290,8 @@ def land_file(  # noqa: C901 -- 27 branches; being split into one function per s
     except duckdb.Error as exc:
         if in_transaction:
             con.execute("rollback")
+        if typed is not None and is_parquet_read_error(exc):  # the typed path reads the file while checking
+            raise LandingError(path, _parquet_problem(exc)) from None
         transient = isinstance(exc, _TRANSIENT_DUCKDB_ERRORS)
         raise LandingError(
             path, f"could not be landed ({'a warehouse error; retry' if transient else 'its content'}): {_first_line(exc)}",

@@ -1,7 +1,7 @@
 """Step 3 of landing: validate (first failing rule wins), redact, split into loaded and quarantined."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from orchestration.lib.contract import (
@@ -14,6 +14,7 @@ from orchestration.lib.contract import (
     REQUIRED_FIELDS,
 )
 from orchestration.lib.landing.common import sql_literal
+from orchestration.lib.landing.dedup import mark_duplicates
 from orchestration.lib.landing.redaction import (
     malformed_prefix_allowed,
     malformed_record_sql,
@@ -122,11 +123,28 @@ def _checks_sql(
 
 
 
-def _validate_and_load(con, log_format: str, projection: str, source: str, redacted: list[str], params: dict) -> None:
+def _reason_and_detail(checks: str) -> tuple[str, str]:
+    """The two expressions of ``_checks_sql`` (``... as _reason, ... as _reason_detail``), apart."""
+    reason, sep, detail = checks.rpartition(" as _reason,")
+    detail = detail.rstrip()
+    if not sep or not detail.endswith(" as _reason_detail"):
+        raise ValueError("_checks_sql must end with '<reason> as _reason, <detail> as _reason_detail'")
+    return reason, detail.removesuffix(" as _reason_detail")
+
+
+def _validate_and_load(
+    con, log_format: str, projection: str, source: str, redacted: list[str], params: dict,
+    records: Callable[[object], None] | None = None, in_file_order: bool = False,
+) -> None:
+    """Check, deduplicate (dedup.py), redact and insert. ``records`` (the typed Parquet path,
+    typed_parquet.py) makes ``_cc_records`` once the quarantined rows are known; ``in_file_order``:
+    the source yields its rows in ``_row`` order, so the loaded rows need no sort to keep file order."""
     # every timestamp rule (ISO 8601 / RFC 3339, offsets up to ±14:00, --timestamp-format, --timezone)
     ts_parse = parse_sql("event_ts", timestamp_format=params.get("timestamp_format"), timezone=params.get("timezone"))
     # One statement from the parsed records to the checked rows (no intermediate table), and the
     # parsed records dropped right after: peak memory is the records' text plus the checked rows.
+    reason_sql, detail_sql = _reason_and_detail(_checks_sql(
+        log_format, params.get("expired_before"), params.get("timestamp_format"), params.get("residency_blocked")))
     con.execute(
         f"""create temp table _cc_checked as
         with projected as (
@@ -137,31 +155,17 @@ def _validate_and_load(con, log_format: str, projection: str, source: str, redac
             select *, lower(event_type) as _event_type, {ts_parse} as _ts from projected
         ),
         checked as (
-            select *, {_checks_sql(log_format, params.get("expired_before"), params.get("timestamp_format"),
-                                   params.get("residency_blocked"))} from typed
-        ),
-        first_in_file as (
-            select *, case when _reason is null
-                           then row_number() over (partition by event_id, _reason is null order by _row) end as _nth
-            from checked
-        ),
-        earlier as (
-            select distinct e.event_id from raw.workflow_events e
-            where e.event_id in (select event_id from first_in_file where _nth = 1)
+            select *, {reason_sql} as _reason from typed
         )
-        select f.* exclude (_reason, _reason_detail, _nth),
-               case when f._reason is not null then f._reason
-                    when f._nth > 1 then 'duplicate_event_id_in_file'
-                    when x.event_id is not null then 'duplicate_event_id' end as _reason,
-               case when f._reason is not null then f._reason_detail
-                    when f._nth > 1 then 'event_id ' || '''' || left(f.event_id, 64) || ''' repeats an earlier row of this file'
-                    when x.event_id is not null then 'event_id ' || '''' || left(f.event_id, 64) || ''' was loaded by an earlier file'
-               end as _reason_detail
-        from first_in_file f left join earlier x on f._nth = 1 and f.event_id = x.event_id""",
+        -- the detail repeats every rule: computed only for the rows that failed one
+        select *, case when _reason is not null then {detail_sql} end as _reason_detail from checked""",
         {k: v for k, v in params.items() if k in ("future_limit", "timestamp_format", "timezone")
          or (k == "salt" and "$salt" in projection)},
     )
-    con.execute("drop table _cc_json")
+    mark_duplicates(con)  # hash-based: no sort of the rows (dedup.py)
+    if records is not None:
+        records(con)
+    con.execute("drop table if exists _cc_json")
     # redaction (redaction.py): attributes walked at any depth, actor/owner hashed when named
     attributes = redacted_json_sql("attributes", redacted)
     insert_events = f"""insert into raw.workflow_events
@@ -173,7 +177,7 @@ def _validate_and_load(con, log_format: str, projection: str, source: str, redac
                error_code, ({attributes})::json,
                {sql_literal(log_format)}, source_event_name, $load_id, $source_file, _row, $now
         from _cc_checked where _reason is null
-        order by _row"""
+        {'' if in_file_order else 'order by _row'}"""
     con.execute(insert_events, used_params(insert_events, params))
     # the quarantine copy: a parsed record redacted like a loaded one (every key at any depth, JSON
     # text inside strings); an unparseable one per data_controls.redaction.malformed_records
