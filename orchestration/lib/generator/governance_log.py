@@ -39,15 +39,15 @@ import pyarrow.parquet as pq
 
 from orchestration.lib.generator.common import check_format, rng_seed
 
-#: The violation kinds B's marts detect (models/marts/governance_audit), each planted at least once.
+#: The violation types fct_governance_violations names (models/marts/governance_audit), each planted once.
 VIOLATION_KINDS: tuple[str, ...] = (
     "unapproved_run",             # a high-risk playbook run with no approval
-    "approval_wrong_role",        # approved by an identity without a required role
-    "approval_out_of_scope",      # approved by a role holder whose scope does not cover the workflow
+    "approver_wrong_role",        # approved by an identity without a required role
+    "approver_out_of_scope",      # approved by a role holder whose scope does not cover the workflow
     "approved_after_execution",   # the only granted approval comes after the run
     "self_approval",              # approver = runner
-    "missing_reviewer",           # AI action below the confidence threshold without reviewer_id
-    "unauthorised_change",        # modify_sla / assign_owner by an identity without change_authority
+    "ai_action_without_review",   # AI action below the confidence threshold without reviewer_id
+    "unauthorized_change",        # modify_sla / assign_owner by an identity without change_authority
     "missing_prechecks",          # a high-risk run without (all) its prechecks recorded
     "missing_rollback",           # a high-risk run without a rollback
 )
@@ -196,7 +196,7 @@ def _high_risk_runs(b: _Builder, register, runs, high) -> dict[str, str]:
 def _plant_playbook_violations(b: _Builder, high, planted: dict, manifest: dict) -> None:
     wf, runs, approvers = planted["workflow"], planted["runs"], planted["approvers"]
     required = set(high.requires)
-    kinds = ["unapproved_run", "approval_wrong_role", "approval_out_of_scope", "approved_after_execution",
+    kinds = ["unapproved_run", "approver_wrong_role", "approver_out_of_scope", "approved_after_execution",
              "self_approval", "missing_prechecks", "missing_rollback"]
     for kind, (_, run, started, _) in zip(kinds, runs, strict=False):
         t_run = started + timedelta(hours=2)
@@ -204,13 +204,13 @@ def _plant_playbook_violations(b: _Builder, high, planted: dict, manifest: dict)
         ids: list[str] = []
         if kind == "unapproved_run":
             ids.append(b.playbook_run(wf, run, high, t_run))
-        elif kind == "approval_wrong_role":
+        elif kind == "approver_wrong_role":
             wrong = [i for i in b.ids.without(required) if i != ORCHESTRATOR]
             if not wrong:
                 manifest["not_planted"][kind] = "no identity of the register lacks the required role"
                 continue
             ids += [b.approval(wf, run, high.name, wrong[0], before, b.ids.role_of(wrong[0])), b.playbook_run(wf, run, high, t_run)]
-        elif kind == "approval_out_of_scope":
+        elif kind == "approver_out_of_scope":
             outside = [i for role in required for i in b.ids.out_of_scope(role, wf)]
             if not outside:
                 manifest["not_planted"][kind] = f"no identity holds {', '.join(sorted(required))} with a scope leaving out {wf}"
@@ -247,9 +247,9 @@ def _changes(b: _Builder, register, runs, manifest: dict) -> None:
               change=json.dumps(change), ts=start + timedelta(days=k + 1, hours=3))
     outsiders = [i for i in b.ids.without({CHANGE_AUTHORITY}) if i != ORCHESTRATOR]
     if not outsiders:
-        manifest["not_planted"]["unauthorised_change"] = "every identity of the register holds change_authority"
+        manifest["not_planted"]["unauthorized_change"] = "every identity of the register holds change_authority"
         return
-    manifest["violations"]["unauthorised_change"] = [b.add(
+    manifest["violations"]["unauthorized_change"] = [b.add(
         workflow_id=wfs[0], actor=outsiders[0], actor_role=b.ids.role_of(outsiders[0]), action="modify_sla",
         change=json.dumps({"field": "cycle_time_p90_hours", "from": 4, "to": 12}), ts=start + timedelta(days=2, hours=5))]
 
@@ -288,7 +288,7 @@ def generate_governance_log(events: pa.Table, *, register, seed: int = 7) -> Gov
     else:
         _plant_playbook_violations(b, high, planted, manifest)
     wf, run, started, _ = runs[-1]
-    manifest["violations"]["missing_reviewer"] = [
+    manifest["violations"]["ai_action_without_review"] = [
         b.ai_action(wf, run, started + timedelta(minutes=7), confidence=round(b.threshold * 0.6, 3), reviewed=False)]
     _changes(b, register, runs, manifest)
     _bad_rows(b, runs, high.name, manifest)
