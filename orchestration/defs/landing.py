@@ -154,7 +154,8 @@ def _check_redaction_salt(context, warehouse: WarehouseResource, landing: Landin
     description=(
         "Workflow events landed from the landing folder into raw.workflow_events, with raw.quarantine "
         "(rows that broke the event contract, with a reason code) and raw.load_ledger (one row per "
-        "file; a file already in the ledger is skipped). Same code path as `command-center ingest`."
+        "file; a file already in the ledger is skipped); governance logs (files in governance/) into "
+        "raw.governance_actions. Same code path as `command-center ingest`."
     ),
 )
 def raw_workflow_events(
@@ -163,7 +164,8 @@ def raw_workflow_events(
     """Land every file of the landing folder; fail at the end, naming each refused file.
 
     Files are landed in telemetry shape, except files under ``minimal/<workflow_id>/``, which are
-    minimal event logs of that workflow (XES logs when ``.xes``/``.xes.gz``; docs/event-contract.md). A file refused for its content is
+    minimal event logs of that workflow (XES logs when ``.xes``/``.xes.gz``; docs/event-contract.md), and files
+    directly in a ``governance/`` folder, governance logs (raw.governance_actions; docs/governance-log.md). A file refused for its content is
     recorded (raw.refused_files): this run fails naming it, later runs skip it with a warning so one
     bad file does not block every scheduled build; a corrected file (new bytes) lands normally.
     A refused file keeps nothing in the warehouse; the other files of the run are landed (and in the
