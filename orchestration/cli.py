@@ -239,6 +239,7 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 
 def cmd_build(args, settings: Settings) -> int:
+    from orchestration.lib import retention
     from orchestration.lib.dbt import run_dbt
     from orchestration.lib.publish import publish_after_build
     from orchestration.lib.snowflake_landing import uses_snowflake
@@ -254,13 +255,17 @@ def cmd_build(args, settings: Settings) -> int:
                 _load_register(settings), source_path=str(settings.register_path),
                 sha256=register_sha256(settings.register_path),
             )
+        after_purge = False
     else:
         with open_warehouse(settings.duckdb_path) as con:
             land_register_step(settings, con)
+            after_purge = retention.rebuild_pending(con) and not args.select  # orchestration/lib/retention.py
     command = ["build"]
     if args.select:
         command += ["--select", *args.select]
-    if args.full_refresh:
+    if args.full_refresh or after_purge:
+        if after_purge and not args.full_refresh:
+            print("a retention purge deleted events since the last build: this build is a full refresh (docs/residency.md)")
         command.append("--full-refresh")
     if args.vars:
         command += ["--vars", args.vars]
@@ -270,6 +275,9 @@ def cmd_build(args, settings: Settings) -> int:
         print(f"dbt build succeeded against snowflake (database {os.environ.get('SNOWFLAKE_DATABASE', '?')})")
         return EXIT_OK
     print(f"dbt build succeeded against {settings.dbt_target} ({settings.duckdb_path})")
+    if after_purge or (args.full_refresh and not args.select):
+        with open_warehouse(settings.duckdb_path) as con:
+            retention.mark_rebuilt(con)
     publish_after_build(settings)
     _note_if_no_events(settings)
     return EXIT_OK
@@ -537,6 +545,10 @@ def build_parser() -> argparse.ArgumentParser:
     from orchestration.lib.rbac.cli import add_rbac_parser
 
     add_rbac_parser(sub)
+
+    from orchestration.lib.retention import add_purge_parser
+
+    add_purge_parser(sub)
     return parser
 
 

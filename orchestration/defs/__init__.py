@@ -15,6 +15,7 @@ Layout (later additions slot in beside these):
     schedules.py  daily_land_and_build_schedule (05:00 UTC), weekly_slo_snapshot_schedule (Mon 06:00 UTC)
     sensors.py    landing_folder_sensor (new files in the landing folder -> land_new_files)
     report.py     weekly_command_center_report: the weekly HTML report (group reports), run by the weekly job
+    retention.py  retention_purge_job (the retention purge, in-process, warehouse pool), its daily schedule (04:30 UTC)
     alerting.py   alert_dispatch asset (after fct_alert_episodes; the daily job's run sends the digest),
                   dispatch_alerts job, alert_dispatch_sensor (new episodes -> dispatch_alerts)
 """
@@ -29,6 +30,7 @@ from orchestration.defs.landing import raw_workflow_events
 from orchestration.defs.register import governance_register
 from orchestration.defs.report import build_weekly_report_asset
 from orchestration.defs.resources import LandingResource, WarehouseResource, dbt_cli_resource
+from orchestration.defs.retention import retention_purge_job, retention_purge_schedule
 from orchestration.defs.schedules import SCHEDULES
 from orchestration.defs.sensors import landing_folder_sensor
 from orchestration.lib.dbt import dbt_executable
@@ -50,8 +52,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[governance_register, raw_workflow_events, daily_dbt, weekly_dbt,
                 build_weekly_report_asset(weekly_dbt.keys), build_alert_dispatch_asset(daily_dbt.keys)],
-        jobs=[*JOBS, dispatch_alerts],
-        schedules=list(SCHEDULES),
+        jobs=[*JOBS, dispatch_alerts, retention_purge_job],
+        schedules=[*SCHEDULES, retention_purge_schedule],
         sensors=[landing_folder_sensor, alert_dispatch_sensor],
         resources={
             "warehouse": WarehouseResource(duckdb_path=str(settings.duckdb_path)),

@@ -158,8 +158,10 @@ def test_nothing_is_missing_jobs_schedules_sensors_assets_checks_partitions(defs
         "daily_land_and_build",
         "weekly_slo_snapshot",
         "dispatch_alerts",
+        "retention_purge_job",
     }
-    assert {s.name for s in repo.schedule_defs} == {"daily_land_and_build_schedule", "weekly_slo_snapshot_schedule"}
+    assert {s.name for s in repo.schedule_defs} == {"daily_land_and_build_schedule", "weekly_slo_snapshot_schedule",
+                                                    "retention_purge_schedule"}
     assert {s.name for s in repo.sensor_defs} == {"landing_folder_sensor", "alert_dispatch_sensor"}
     assert defs.resolve_sensor_def("alert_dispatch_sensor").job_name == "dispatch_alerts"
     assert defs.resolve_sensor_def("landing_folder_sensor").job_name == "land_new_files"

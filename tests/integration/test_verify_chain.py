@@ -229,9 +229,9 @@ def test_evidence_pack_is_written_and_its_manifest_checks_out(landed, tmp_path, 
     names = sorted(p.name for p in out.iterdir())
     assert names == ["MANIFEST.sha256", "approval_compliance.csv", "chain_verification.json", "governance_compliance.json",
                      "governance_log.csv", "governance_violations.csv", "landing_ledger.csv", "rbac_map.csv",
-                     "residency_map.csv", "retention.json", "summary.md"]
+                     "residency_map.csv", "retention.json", "retention_purges.csv", "summary.md"]
     manifest = (out / "MANIFEST.sha256").read_text().splitlines()
-    assert len(manifest) == 10
+    assert len(manifest) == 11
     for line in manifest:  # the `sha256sum -c` format: hash, two spaces, name
         digest, name = line.split("  ")
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
@@ -248,7 +248,7 @@ def test_evidence_pack_is_written_and_its_manifest_checks_out(landed, tmp_path, 
     assert any(r["region"] == "eu-west-1" and r["eu_only_processing"] == "True" for r in residency)
     assert json.loads((out / "chain_verification.json").read_text())["intact"] is True
     summary = (out / "summary.md").read_text()
-    assert "**INTACT**" in summary and "## Governance log extract" in summary
+    assert "**INTACT**" in summary and "## Not yet covered" not in summary and "## Governance log extract" in summary
     assert "governed views" in summary and "row access policy" in summary  # the RBAC text covers both engines
 
     # a pack is written to a new folder only

@@ -7,7 +7,9 @@
     Per load: the events present must equal rows_loaded, and the sum of their fingerprints
     (macro loaded_row_fingerprint) the ledger's loaded_fingerprint, which catches a rewritten value
     (cost_cents x 1000), a deleted event and an added one, even when the ledger's counts were
-    lowered to match. A retention purge deletes the oldest events: a load whose earliest landed event
+    lowered to match. Events a retention purge recorded deleting (stg_retention__purged_loads) count
+    as present, with their fingerprints. A purge without that record (an older warehouse) deletes the
+    oldest events: a load whose earliest landed event
     (first_event_ts) is older than the earliest event left in the warehouse may have fewer events
     than it landed, and only that is checked for it (its fingerprint cannot be recomputed).
     What this does not catch: a change that also rewrites the ledger's fingerprint (the governance
@@ -31,7 +33,7 @@ events as (
 
 ),
 
-present as (
+present_rows as (
 
     select
         load_id,
@@ -39,6 +41,29 @@ present as (
         cast(sum({{ loaded_row_fingerprint() }}) as decimal(38, 0)) as fingerprint_present
     from events
     group by load_id
+
+),
+
+purged as (
+
+    select load_id, rows_purged, fingerprint_purged
+    from {{ ref('stg_retention__purged_loads') }}
+    where table_name = 'workflow_events'
+
+),
+
+present as (
+
+    -- the events present plus those the retention purges recorded deleting (orchestration/lib/retention.py):
+    -- a purge explains exactly the rows it recorded, any other deletion is still a mismatch
+    select
+        coalesce(present_rows.load_id, purged.load_id) as load_id,
+        coalesce(present_rows.events_present, 0) + coalesce(purged.rows_purged, 0) as events_present,
+        cast(coalesce(present_rows.fingerprint_present, 0) + coalesce(purged.fingerprint_purged, 0)
+            as decimal(38, 0)) as fingerprint_present
+    from present_rows
+    full outer join purged
+        on present_rows.load_id = purged.load_id
 
 ),
 

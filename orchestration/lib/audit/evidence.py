@@ -13,12 +13,13 @@ For one calendar month (UTC) it writes, as CSV / JSON plus a readable summary.md
 * chain_verification.json: `command-center verify --json` of the whole warehouse;
 * MANIFEST.sha256: the sha256 of every file above and of summary.md (``sha256sum -c`` format).
 
+* retention_purges.csv: the retention purges run in the period (orchestration/lib/retention.py): per
+  purge, region and raw table the rows deleted, oldest / newest timestamp, cutoff, who ran it, its chain entry;
+
 * governance_log.csv, approval_compliance.csv, governance_violations.csv, governance_compliance.json: the
   governance log's actions of the period (prompt hashes only, never text), the runs of high-risk playbooks
   with their approval checks (fct_playbook_executions) and the violations (fct_governance_violations)
   (orchestration/lib/audit/governance_evidence.py).
-
-Not yet covered (issue 13, later parts): retention purges; summary.md says so.
 """
 from __future__ import annotations
 
@@ -29,14 +30,14 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from orchestration.lib import retention
 from orchestration.lib.audit import governance_evidence
 from orchestration.lib.audit.ledger import Verification, run_verify
 from orchestration.lib.register import Register
+from orchestration.lib.residency import warehouse_description
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-NOT_YET_COVERED: tuple[str, ...] = (
-    "retention purges (what was deleted, when, per region): the purge job is not built yet (issue 13 part 4)",
-)
+NOT_YET_COVERED: tuple[str, ...] = ()
 LEDGER_COLUMNS = (
     "chain_seq", "load_id", "loaded_at", "landed_by_user", "landed_on_host", "landed_by_pid", "landing_run_id",
     "file_path", "file_sha256", "file_format", "log_format", "file_bytes", "rows_read", "rows_loaded",
@@ -150,6 +151,7 @@ def _summary(period: str, register_path: Path, verification: Verification, count
         "run id), from which host and process, the file and its sha256, rows read / loaded / quarantined, the "
         "content fingerprints and the chain's sequence and hashes.",
         "",
+        *retention.evidence_summary_lines(period, counts["purges"], counts["purge_rows"]),
         *governance_evidence.summary_lines(period, counts["governance"]),
         *(["## Not yet covered", "", *[f"- {item}" for item in NOT_YET_COVERED], ""] if NOT_YET_COVERED else []),
     ]
@@ -171,6 +173,7 @@ def write_evidence_pack(*, period: str, out: Path, duckdb_path: Path, register: 
     try:
         landed = _landed_in_period(con, start, end)
         ledger = _ledger_rows(con, start, end)
+        purge_rows, purges = retention.evidence_rows(con, start, end)  # orchestration/lib/retention.py
         governance = governance_evidence.governance_rows(con, start, end)
     finally:
         con.close()
@@ -182,21 +185,24 @@ def write_evidence_pack(*, period: str, out: Path, duckdb_path: Path, register: 
             ["region", "declared", "pii_masking", "retention_days", "eu_only_processing", "workflow_id",
              "registered_in_region", "events_in_period"], residency_rows(register, landed)),
         "ledger": _write_csv(out / "landing_ledger.csv", list(LEDGER_COLUMNS), ledger),
+        "purges": len(purges),
+        "purge_rows": _write_csv(out / "retention_purges.csv", list(retention.EVIDENCE_COLUMNS), purge_rows),
         "governance": governance["summary"],
     }
     _write_csv(out / "governance_log.csv", list(governance_evidence.LOG_COLUMNS), governance["log"])
     _write_csv(out / "approval_compliance.csv", list(governance_evidence.COMPLIANCE_COLUMNS), governance["runs"])
     _write_csv(out / "governance_violations.csv", list(governance_evidence.VIOLATION_COLUMNS), governance["violations"])
     (out / "governance_compliance.json").write_text(json.dumps(governance["summary"], indent=2) + "\n", encoding="utf-8")
-    retention = {
+    retention_json = {
+        "warehouse": warehouse_description(register),
         "default_retention_days": register.telemetry.retention_days,
         "earliest_event_date": str(register.telemetry.earliest_event_date or "") or None,
         "regions": {r: {"retention_days": c.retention_days, "pii_masking": c.pii_masking,
                         "eu_only_processing": c.eu_only_processing}
                     for r, c in sorted(register.data_controls.residency.items())},
-        "purges": None,  # not built yet (issue 13 part 4)
+        "purges": purges,
     }
-    (out / "retention.json").write_text(json.dumps(retention, indent=2) + "\n", encoding="utf-8")
+    (out / "retention.json").write_text(json.dumps(retention_json, indent=2) + "\n", encoding="utf-8")
     (out / "chain_verification.json").write_text(json.dumps(verification.as_dict(), indent=2, default=str) + "\n",
                                                  encoding="utf-8")
     generated = now or datetime.now(UTC).replace(tzinfo=None)

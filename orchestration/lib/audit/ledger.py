@@ -177,7 +177,11 @@ def verify_ledger(con: duckdb.DuckDBPyConnection, *, expected_head: str | None =
     # a governance log's load vouches for its rows of raw.governance_actions (landing/governance_log.py)
     events.update(_present(con, "raw.governance_actions", GOVERNANCE_ROW_FINGERPRINT_SQL))
     quarantine = _present(con, "raw.quarantine", QUARANTINE_ROW_FINGERPRINT_SQL)
-    breaks = chain.breaks + _content_breaks(entries, events, quarantine)
+    # a retention purge explains exactly the rows it recorded (orchestration/lib/retention.py)
+    from orchestration.lib.retention import expected_with_purges, verify_purges
+
+    expected_events, expected_quarantine = expected_with_purges(con, events, quarantine)
+    breaks = chain.breaks + _content_breaks(entries, expected_events, expected_quarantine) + verify_purges(con)
     if expected_head is not None and expected_head != chain.head_hash:
         breaks.append(Break(
             "head_mismatch",

@@ -30,6 +30,9 @@ from orchestration.lib.rbac.policy import (
 )
 
 SCOPES_TABLE = "rbac.role_scopes"
+#: Regions whose data_controls.residency says pii_masking: false (docs/rbac.md, "PII masking per region")
+UNMASKED_REGIONS_TABLE = "rbac.unmasked_regions"
+REGION_COLUMN = "region"
 
 
 def ident(name: str) -> str:
@@ -77,13 +80,31 @@ def spec_from_warehouse(con: duckdb.DuckDBPyConnection, catalog: str) -> RbacSpe
     return RbacSpec.from_rows(permissions, assignments, redacted)
 
 
-def _view_sql(spec: RbacSpec, role: str, mart: str, columns: list[tuple[str, str]]) -> tuple[str, GovernedView]:
+def unmasked_regions(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+    """The regions landed in ``catalog``'s governance.residency with pii_masking false."""
+    have = con.execute(
+        "select count(*) from information_schema.tables where table_catalog = ? and table_schema = 'governance' "
+        "and table_name = 'residency'", [catalog]).fetchone()[0]
+    if not have:
+        return []
+    return [r for (r,) in con.execute(
+        f"select region from {ident(catalog)}.governance.residency where not pii_masking order by 1").fetchall()]
+
+
+def _view_sql(spec: RbacSpec, role: str, mart: str, columns: list[tuple[str, str]],
+              per_region: bool = False) -> tuple[str, GovernedView]:
     masked = spec.masked_columns(role, [c for c, _ in columns])
+    # PII masking per region: a row whose region declares pii_masking false shows its person fields
+    # (marts without a region column, or rows of another region, stay masked)
+    per_region = per_region and any(c == REGION_COLUMN for c, _ in columns)
     select = []
     for column, dtype in columns:
         if column in masked:
             value = (f"case when m.{ident(column)} is null then null else {literal(MASK)} end"
                      if dtype.upper() == "VARCHAR" else f"cast(null as {dtype})")
+            if per_region:
+                value = (f"case when m.{REGION_COLUMN} in (select u.region from {UNMASKED_REGIONS_TABLE} as u) "
+                         f"then m.{ident(column)} else {value} end")
             select.append(f"{value} as {ident(column)}")
         else:
             select.append(f"m.{ident(column)}")
@@ -101,10 +122,14 @@ def _view_sql(spec: RbacSpec, role: str, mart: str, columns: list[tuple[str, str
 
 
 def create_governed_views(con: duckdb.DuckDBPyConnection, target: str, spec: RbacSpec,
-                          marts: dict[str, list[tuple[str, str]]]) -> list[GovernedView]:
-    """In ``target`` (an attached catalog holding marts.*): rbac.role_scopes and governed_<role>.<mart> views."""
+                          marts: dict[str, list[tuple[str, str]]], unmasked: list[str] | None = None) -> list[GovernedView]:
+    """In ``target`` (an attached catalog holding marts.*): rbac.role_scopes and governed_<role>.<mart> views;
+    ``unmasked``: regions whose rows show person fields (rbac.unmasked_regions)."""
     db = ident(target)
     con.execute(f"create schema if not exists {db}.rbac")
+    con.execute(f"create or replace table {db}.{UNMASKED_REGIONS_TABLE} (region varchar not null primary key)")
+    if unmasked:
+        con.executemany(f"insert into {db}.{UNMASKED_REGIONS_TABLE} values (?)", [[r] for r in sorted(set(unmasked))])
     con.execute(f"create or replace table {db}.{SCOPES_TABLE} (role varchar not null, workflow_id varchar not null)")
     rows = sorted({(a.role, a.scope) for a in spec.assignments})
     if rows:
@@ -116,7 +141,7 @@ def create_governed_views(con: duckdb.DuckDBPyConnection, target: str, spec: Rba
         for mart in sorted(marts):
             if not role_reads_mart(spec, role, mart):
                 continue
-            sql, view = _view_sql(spec, role, mart, marts[mart])
+            sql, view = _view_sql(spec, role, mart, marts[mart], per_region=bool(unmasked))
             con.execute(f"create or replace view {schema}.{ident(mart)} as {sql}")
             made.append(view)
     return made
@@ -172,4 +197,5 @@ def publish_governed_views(con: duckdb.DuckDBPyConnection, source: str, target: 
     spec = spec_from_warehouse(con, source)
     if spec is None:
         return 0
-    return len(create_governed_views(con, target, spec, mart_columns(con, target, names)))
+    return len(create_governed_views(con, target, spec, mart_columns(con, target, names),
+                                     unmasked=unmasked_regions(con, source)))
