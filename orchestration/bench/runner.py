@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from orchestration.bench.compare import compare_outputs
+from orchestration.bench.landing_bench import landing_markdown, run_landing
 from orchestration.settings import REPO_ROOT, TELEMETRY_OFF
 
 #: events per (day x runs_per_day) of the generator with the repository's register (~12.2 events
@@ -157,6 +158,7 @@ class Bench:
         shutil.rmtree(logs, ignore_errors=True)
 
         landed = self.ingest_step(label, events, events_path, work, logs)
+        run_landing(self, label, events, data, work, logs)  # floors of landing, text formats, defects
         built = self.dbt_steps(label, events, landed, work, logs)
         self.incremental_steps(label, events, day_events, built, day_path, work, logs)
         self.floor_and_pandas(label, events, events_path, work, logs)
@@ -372,6 +374,7 @@ def markdown(result: dict) -> str:
                      f"{d.get('dbt_build_nodes', 0)} nodes)")
         top = ", ".join(f"{t['node'].split('.')[-1]} {t['seconds']:.2f}s" for t in d.get("dbt_build_top_nodes", [])[:4])
         lines.append(f"- {size} all nodes: {top}")
+    lines += landing_markdown(result["details"])
     lines += ["", f"Status: {'PASSED' if not result['failures'] else 'FAILED'}"]
     lines += [f"- {f}" for f in result["failures"]]
     return "\n".join(lines) + "\n"
