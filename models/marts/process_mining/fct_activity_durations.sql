@@ -8,10 +8,20 @@ with
 
 events as (
 
-    select sequenced.*
+    -- the start and complete transitions (only the columns read: the CTE is read twice)
+    select
+        sequenced.workflow_id,
+        sequenced.run_id,
+        sequenced.event_id,
+        sequenced.activity,
+        sequenced.lifecycle,
+        sequenced.event_ts,
+        sequenced.event_seq
+
     from {{ ref('int_case_events_sequenced') }} as sequenced
-    -- incremental: the cases the table is missing (the pre_hook deleted the recomputed ones)
-    {{ mart_missing_keys_filter('sequenced', ['workflow_id', 'case_id']) }}
+    where sequenced.lifecycle in ('start', 'complete')
+        -- incremental: the cases the table is missing (the pre_hook deleted the recomputed ones)
+        and {{ pm_missing_cases_filter('sequenced') }}
 
 ),
 
@@ -21,40 +31,63 @@ build_state as (
 
 ),
 
-lifecycle_events as (
+starts as (
 
-    -- the start and complete transitions, each followed by the next of the same activity in the case
     select
         workflow_id,
         run_id,
         event_id,
         activity,
-        lifecycle,
         event_ts,
-        event_seq,
-        lead(lifecycle) over (partition by workflow_id, run_id, activity order by event_seq) as next_lifecycle,
-        lead(event_ts) over (partition by workflow_id, run_id, activity order by event_seq) as next_event_ts,
-        lead(event_id) over (partition by workflow_id, run_id, activity order by event_seq) as next_event_id
+        event_seq
 
     from events
-    where lifecycle in ('start', 'complete')
+    where lifecycle = 'start'
+
+),
+
+next_events as (
+
+    -- each start's next start or complete of the same activity in the case: the later events of the
+    -- activity, the first of them by event_seq. A join on the case and activity (a case has few
+    -- events of one activity) and a hash aggregate: cheaper than a window partitioned by the
+    -- activity, which re-sorts every event of every case (the events are sorted by case order once,
+    -- in int_case_events_sequenced)
+    select
+        starts.workflow_id,
+        starts.run_id,
+        starts.event_seq,
+        min_by(later.lifecycle, later.event_seq) as next_lifecycle,
+        min_by(later.event_ts, later.event_seq) as next_event_ts,
+        min_by(later.event_id, later.event_seq) as next_event_id
+
+    from starts
+    inner join events as later
+        on starts.workflow_id = later.workflow_id
+        and starts.run_id = later.run_id
+        and starts.activity = later.activity
+        and later.event_seq > starts.event_seq
+    group by starts.workflow_id, starts.run_id, starts.event_seq
 
 ),
 
 paired as (
 
     select
-        workflow_id,
-        run_id,
-        event_id as start_event_id,
-        activity,
-        event_ts as started_at,
-        event_seq as start_event_seq,
-        case when next_lifecycle = 'complete' then next_event_id end as complete_event_id,
-        case when next_lifecycle = 'complete' then next_event_ts end as completed_at
+        starts.workflow_id,
+        starts.run_id,
+        starts.event_id as start_event_id,
+        starts.activity,
+        starts.event_ts as started_at,
+        starts.event_seq as start_event_seq,
+        case when next_events.next_lifecycle = 'complete' then next_events.next_event_id end as complete_event_id,
+        case when next_events.next_lifecycle = 'complete' then next_events.next_event_ts end as completed_at
 
-    from lifecycle_events
-    where lifecycle = 'start'
+    from starts
+    left join next_events
+        on starts.workflow_id = next_events.workflow_id
+        and starts.run_id = next_events.run_id
+        and starts.event_seq = next_events.event_seq
 
 ),
 

@@ -11,7 +11,7 @@ events as (
     select sequenced.*
     from {{ ref('int_case_events_sequenced') }} as sequenced
     -- incremental: the cases the table is missing (the pre_hook deleted the recomputed ones)
-    {{ mart_missing_keys_filter('sequenced', ['workflow_id', 'case_id']) }}
+    where {{ pm_missing_cases_filter('sequenced') }}
 
 ),
 

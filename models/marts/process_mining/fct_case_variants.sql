@@ -11,7 +11,7 @@ events as (
     select sequenced.*
     from {{ ref('int_case_events_sequenced') }} as sequenced
     -- incremental: the cases the table is missing (the pre_hook deleted the recomputed ones)
-    {{ mart_missing_keys_filter('sequenced', ['workflow_id', 'case_id']) }}
+    where {{ pm_missing_cases_filter('sequenced') }}
 
 ),
 
@@ -62,16 +62,29 @@ case_repeats as (
 
 ),
 
-cases as (
+sequences as (
 
-    -- one pass over the case's events: the instances' sequence, counts, ends; the span of every event
+    -- the instances' sequence, count and ends: an ordered aggregate over the instances only
     select
         workflow_id,
         run_id,
-        {{ string_agg_ordered('case when is_activity_instance then activity end', 'event_seq', ' > ') }} as variant,
-        count(activity_seq) as activity_count,
+        {{ string_agg_ordered('activity', 'activity_seq', ' > ') }} as variant,
+        count(*) as activity_count,
         min(case when activity_seq = 1 then activity end) as start_activity,
-        min(case when is_last_activity then activity end) as end_activity,
+        min(case when is_last_activity then activity end) as end_activity
+
+    from instances
+    group by workflow_id, run_id
+
+),
+
+spans as (
+
+    -- every event of the case (start transitions included): its span and size. A case with no
+    -- activity instance has no row in sequences
+    select
+        workflow_id,
+        run_id,
         min(first_event_at) as first_event_at,
         max(last_event_at) as last_event_at,
         count(*) as event_count,
@@ -79,6 +92,27 @@ cases as (
 
     from events
     group by workflow_id, run_id
+
+),
+
+cases as (
+
+    select
+        spans.workflow_id,
+        spans.run_id,
+        sequences.variant,
+        sequences.activity_count,
+        sequences.start_activity,
+        sequences.end_activity,
+        spans.first_event_at,
+        spans.last_event_at,
+        spans.event_count,
+        spans.max_loaded_at
+
+    from spans
+    left join sequences
+        on spans.workflow_id = sequences.workflow_id
+        and spans.run_id = sequences.run_id
 
 ),
 

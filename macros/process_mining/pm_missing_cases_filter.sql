@@ -1,0 +1,24 @@
+{#- In an incremental process-mining mart keyed by case (workflow_id, case_id) that reads
+    int_case_events_sequenced as `relation_alias`: a condition keeping the events of the cases the
+    table is missing (its pre_hook, mart_delete_recomputed, deleted the cases landed since the last
+    build); true on a full build. mart_missing_keys_filter's anti-join, behind a cheap filter on
+    the case's max_loaded_at: the pre_hook deletes exactly the cases whose max_loaded_at is past the
+    table's _loaded_through (an empty table: every case), so only their events reach the anti-join
+    instead of every event in the warehouse. The anti-join stays: it keeps a case the table still
+    has (e.g. when rows of several builds remain and the max is older) from being inserted twice. -#}
+{% macro pm_missing_cases_filter(relation_alias) -%}
+{%- if is_incremental() -%}
+    (
+        {{ relation_alias }}.max_loaded_at > (select max(_loaded_through) from {{ this }})
+        or (select max(_loaded_through) from {{ this }}) is null
+    )
+    and not exists (
+        select 1
+        from {{ this }} as kept
+        where kept.workflow_id = {{ relation_alias }}.workflow_id
+            and kept.case_id = {{ relation_alias }}.case_id
+    )
+{%- else -%}
+    true
+{%- endif -%}
+{%- endmacro %}
