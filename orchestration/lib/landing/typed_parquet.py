@@ -37,6 +37,15 @@ def _is_nested(dtype: str) -> bool:
     return dtype.startswith(_NESTED_PREFIXES) or dtype.endswith("]") or dtype == "JSON"
 
 
+_NUMBER_LIKE = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE")
+
+
+def _is_number_like(dtype: str) -> bool:
+    """A scalar type whose text (``::varchar``) has no surrounding blanks and is never empty."""
+    return dtype in _NUMBER_LIKE or dtype.startswith("DECIMAL")
+
+
 def _rendered(name: str, dtype: str) -> str:
     """A column as the general path renders it into the record's JSON (readers._read_parquet)."""
     ident = quote_ident(name)
@@ -74,7 +83,9 @@ class TypedParquet:
             f"{_field_text(f, types[f]) if f in types else 'null::varchar'} as {f}" for f in TELEMETRY_FIELDS
         )
         source = f"(select file_row_number + 1 as _row, null::varchar as _problem, {inner} from {self._scan()})"
-        cols = [f"nullif(trim({f}), '') as {f}" for f in TELEMETRY_FIELDS]
+        # the text of a number, boolean or timestamp column is never blank nor padded: no trim needed
+        cols = [f if f in types and _is_number_like(types[f]) else f"nullif(trim({f}), '') as {f}"
+                for f in TELEMETRY_FIELDS]
         cols.append("null::varchar as source_event_name")
         return ", ".join(cols), source
 
