@@ -19,9 +19,8 @@ planted (on its own runs, so each breaks exactly one rule), and a few rows that 
 (BAD_ROW_REASONS). The manifest returned lists both, by action_id.
 
 Identities resolve through the register: ``rbac.assignments`` of users and groups, and
-``rbac.groups`` for a group's members. A register without ``rbac.groups`` (before issue 13 part 2)
-falls back to FALLBACK_GROUP_MEMBERS for the groups its assignments name. A violation kind the
-register cannot express (no identity holds a required role out of scope, no identity lacks it) is
+``rbac.groups`` for a group's members (the register refuses a group assignment without members, so
+there is no fallback list). A violation kind the register cannot express (no identity holds a required role out of scope, no identity lacks it) is
 listed under ``not_planted`` with the reason.
 """
 from __future__ import annotations
@@ -54,10 +53,6 @@ VIOLATION_KINDS: tuple[str, ...] = (
 #: Rows landing quarantines, with their reason code.
 BAD_ROW_REASONS: tuple[str, ...] = ("unknown_role", "unknown_playbook", "unparseable_timestamp")
 
-#: Members of the register's groups until the register lists them under rbac.groups (issue 13 part 2).
-FALLBACK_GROUP_MEMBERS: dict[str, list[str]] = {
-    "CIO-change-advisory": ["cio@company.com", "change.manager@company.com", "risk.officer@company.com"],
-}
 ORCHESTRATOR = "orchestrator"
 CHANGE_AUTHORITY = "change_authority"
 MODELS = (("ops-assistant", "2026.09"), ("ops-assistant", "2026.10"), ("triage-small", "1.4.2"))
@@ -105,7 +100,7 @@ def _covers(scope: tuple[str, ...], workflow: str) -> bool:
 
 
 def identities(register) -> _Identities:
-    groups = dict(getattr(register.rbac, "groups", {}) or {}) or FALLBACK_GROUP_MEMBERS
+    groups = register.rbac.groups
     grants: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     for a in register.rbac.assignments:
         members = [a.user] if a.user else list(groups.get(a.group, []))
@@ -136,7 +131,7 @@ class _Builder:
         self.rng = rng
         self.rows: list[dict] = []
         self.ids = identities(register)
-        self.threshold = float(getattr(register.approvals, "ai_review_confidence_threshold", 0.8))
+        self.threshold = register.approvals.ai_review_confidence_threshold
         self.reviewers = sorted(self.ids.grants) or [ORCHESTRATOR]
 
     def add(self, **row) -> str:
@@ -276,7 +271,7 @@ def generate_governance_log(events: pa.Table, *, register, seed: int = 7) -> Gov
         manifest["not_planted"] = {k: "no runs or no high-risk playbook in the register" for k in VIOLATION_KINDS}
         return GovernanceLog([], manifest)
     high = register.approvals.high_risk_playbooks[0]
-    low = list(getattr(register.approvals, "low_risk_playbooks", []) or [])
+    low = list(register.approvals.low_risk_playbooks)
     for wf, run, started, failed in runs:  # AI assistance on about one run in six; low-risk restarts of failures
         if rng.random() < 0.17:
             b.ai_action(wf, run, started + timedelta(minutes=float(rng.uniform(1, 45))))
