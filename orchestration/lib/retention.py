@@ -29,9 +29,11 @@ In the same transaction it writes what it deleted:
 (``expected_with_purges``), and verifies the purge chain and each entry's ``loads_digest``
 (``verify_purges``): a purge explains exactly the rows it recorded, any other deletion still breaks.
 
-What the purge does not touch: marts. ``fct_slo_weekly_snapshot`` keeps past weeks (an incremental
-fact that never recomputes weeks outside its lookback), the other incremental marts rebuild from what
-is left when the earliest event moved (docs/metrics.md, "incremental builds").
+What the purge does not touch: marts. The incremental models assume one retention boundary for the
+whole warehouse, which a purge by region and by whole run does not keep, so the build after a purge
+that deleted events is a full refresh (``rebuild_pending``: `command-center build` does it by itself,
+the Dagster job runs it right after its purge); ``fct_slo_weekly_snapshot`` ignores --full-refresh and
+keeps its past weeks (it never recomputes weeks outside its lookback).
 """
 from __future__ import annotations
 
@@ -371,6 +373,8 @@ def cmd_purge(args, settings) -> int:
     result = run_purge(Path(args.duckdb) if args.duckdb else settings.duckdb_path, load_register(settings.register_path),
                        as_of=as_of, dry_run=args.dry_run)
     print("\n".join(result.lines()))
+    if result.events_purged and not result.dry_run:
+        print("next: `command-center build` (a full refresh after a purge that deleted events; docs/residency.md)")
     return 0
 
 
