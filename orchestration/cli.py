@@ -348,6 +348,11 @@ def cmd_register(args, settings: Settings) -> int:
         f"{settings.register_path}: valid (version {register.version}, {len(register.owners)} workflows, "
         f"{len(register.exceptions.classes)} exception classes)"
     )
+    from orchestration.lib.residency import blocked_regions, warehouse_description
+
+    blocked = blocked_regions(register)
+    print(f"warehouse: {warehouse_description(register)}; rows quarantined as residency_violation on landing: "
+          + (f"regions {', '.join(blocked)} (eu_only_processing)" if blocked else "none"))
     return EXIT_OK
 
 

@@ -59,9 +59,14 @@ def write_events(path: Path, records: list[dict]) -> Path:
 # --------------------------------------------------------------------------------------------------
 
 
-def test_shipped_register_declares_an_eu_warehouse():
+def test_shipped_register_declares_an_eu_warehouse(command_center_env, capsys):
+    from orchestration.cli import main
+
     register = load_register(REPO_ROOT / "command_center.yml")
     assert warehouse_jurisdiction(register) == "EU" and blocked_regions(register) == []
+    assert main(["register"]) == 0
+    assert "warehouse: eu-west-1 / EU (data_controls.warehouse); rows quarantined as residency_violation on " \
+        "landing: none" in capsys.readouterr().out
 
 
 def test_warehouse_location_rules():
