@@ -36,6 +36,7 @@ DuckDB file BI tools read (`publish_for_readers`, orchestration/lib/publish.py);
 publishes nothing, so readers keep the last good copy. Nothing is published on the Snowflake target.
 """
 
+import fcntl
 import json
 import os
 import re
@@ -157,12 +158,24 @@ def ensure_manifest(project: DbtProject) -> Path:
     executable = Path(dbt_executable())
     if executable.is_absolute():
         path = os.pathsep.join([str(executable.parent), path])
-    with _environ(PATH=path):
+    with _environ(PATH=path), _manifest_lock(project):
         if using_dagster_dev():
             project.prepare_if_dev()
         elif manifest_is_stale(project):
             project.preparer.prepare(project)
     return project.manifest_path
+
+
+@contextmanager
+def _manifest_lock(project: DbtProject) -> Iterator[None]:
+    """One process at a time checks and re-parses target/manifest.json (an exclusive lock on a file
+    beside it, released when the file closes, even if the process dies): another one (a second pytest
+    worker, a CLI job beside `dagster dev`) waits, then finds it fresh, and never reads it half-written."""
+    lock = Path(project.manifest_path).with_name(".manifest.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 # --------------------------------------------------------------------------------------------------
