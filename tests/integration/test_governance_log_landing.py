@@ -326,3 +326,19 @@ def test_register_refuses_bad_approvals_settings(tmp_path):
     (tmp_path / "s.yml").write_text(text.replace("store_prompt_text: false", 'store_prompt_text: "yes"'), encoding="utf-8")
     with pytest.raises(RegisterError, match=r"approvals.store_prompt_text: .*boolean"):
         load_register(tmp_path / "s.yml")
+
+
+def test_the_generated_log_is_deterministic_and_compliant_outside_the_plants(register):
+    events = generate_events(days=7, runs_per_day=4, seed=5, end_date=date(2026, 11, 20), register=register, fmt="jsonl")
+    one, two = (generate_governance_log(events, register=register, seed=5) for _ in range(2))
+    assert one.rows == two.rows and one.manifest == two.manifest
+    planted = {a for ids in one.manifest["violations"].values() for a in ids}
+    planted |= {a for ids in one.manifest["quarantined"].values() for a in ids}
+    threshold = register.approvals.ai_review_confidence_threshold
+    for row in one.rows:
+        if row["action_id"] in planted:
+            continue
+        if row["action"] == "tool_action" and row.get("confidence") is not None and row["confidence"] < threshold:
+            assert row.get("reviewer_id"), row
+        if row["action"] == "approval":
+            assert row["actor"] in register.rbac.groups["CIO-change-advisory"], row
