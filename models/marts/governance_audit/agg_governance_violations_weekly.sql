@@ -16,9 +16,9 @@ actions as (
 
     select
         workflow_id,
-        {{ week_start(utc_wall_clock('action_ts')) }} as period_start
+        {{ week_start('action_ts') }} as period_start
 
-    from {{ ref('stg_command_center__governance_actions') }}
+    from {{ ref('int_governance_actions_normalized') }}
 
 ),
 

@@ -17,22 +17,7 @@ executions as (
 
 actions as (
 
-    select
-        action_id,
-        workflow_id,
-        run_id,
-        actor,
-        actor_role,
-        action,
-        playbook,
-        reviewer_id,
-        confidence,
-        model_name,
-        model_version,
-        prompt_sha256,
-        {{ utc_wall_clock('action_ts') }} as action_ts
-
-    from {{ ref('stg_command_center__governance_actions') }}
+    select * from {{ ref('int_governance_actions_normalized') }}
 
 ),
 
@@ -123,39 +108,6 @@ execution_violations as (
 
 ),
 
-unreviewed_ai_actions as (
-
-    select
-        'ai_action_without_review' as violation_type,
-        actions.action_id,
-        actions.workflow_id,
-        actions.run_id,
-        actions.playbook,
-        actions.action,
-        actions.actor,
-        actions.action_ts,
-        cast(null as varchar) as related_action_id,
-        cast(null as varchar) as approver,
-        cast(null as timestamp) as approved_at,
-        cast(null as varchar) as required_roles,
-        cast(null as varchar) as missing_prechecks,
-        cast(null as varchar) as rollback,  -- noqa: RF04
-        cast(null as varchar) as required_rollback,
-        actions.confidence,
-        settings.ai_review_confidence_threshold as confidence_threshold,
-        actions.model_name,
-        actions.prompt_sha256,
-        'confidence ' || cast(actions.confidence as varchar) || ' below '
-        || cast(settings.ai_review_confidence_threshold as varchar) || ' and no reviewer_id' as evidence
-
-    from actions
-    cross join settings
-    where
-        actions.confidence < settings.ai_review_confidence_threshold
-        and coalesce(trim(actions.reviewer_id), '') = ''
-
-),
-
 -- modify_sla / assign_owner: the actor must hold a role with that permission whose scope covers the workflow
 authorized_changes as (
 
@@ -163,7 +115,7 @@ authorized_changes as (
 
     from actions
     inner join grants
-        on lower(trim(actions.actor)) = grants.identity_key
+        on actions.actor_key = grants.identity_key
     inner join permissions
         on grants.role = permissions.role
         and actions.action = permissions.permission
@@ -173,10 +125,11 @@ authorized_changes as (
 
 ),
 
-unauthorized_changes as (
+-- any action: an AI-assisted one below the threshold without a reviewer; a change without authority
+action_violations as (
 
     select
-        'unauthorized_change' as violation_type,
+        checks.violation_type,
         actions.action_id,
         actions.workflow_id,
         actions.run_id,
@@ -191,19 +144,43 @@ unauthorized_changes as (
         cast(null as varchar) as missing_prechecks,
         cast(null as varchar) as rollback,  -- noqa: RF04
         cast(null as varchar) as required_rollback,
-        cast(null as double) as confidence,
-        cast(null as double) as confidence_threshold,
-        cast(null as varchar) as model_name,
-        cast(null as varchar) as prompt_sha256,
-        'the actor holds no role with permission ' || actions.action || ' in a scope covering workflow '
-        || actions.workflow_id || coalesce(' (the log claims role ' || actions.actor_role || ')', '') as evidence
+        case when checks.violation_type = 'ai_action_without_review' then actions.confidence end as confidence,
+        case
+            when checks.violation_type = 'ai_action_without_review' then settings.ai_review_confidence_threshold
+        end as confidence_threshold,
+        case when checks.violation_type = 'ai_action_without_review' then actions.model_name end as model_name,
+        case when checks.violation_type = 'ai_action_without_review' then actions.prompt_sha256 end as prompt_sha256,
+        case checks.violation_type
+            when 'ai_action_without_review'
+                then 'confidence ' || cast(actions.confidence as varchar) || ' below '
+                || cast(settings.ai_review_confidence_threshold as varchar) || ' and no reviewer_id'
+            else 'the actor holds no role with permission ' || actions.action || ' in a scope covering workflow '
+                || actions.workflow_id || coalesce(' (the log claims role ' || actions.actor_role || ')', '')
+        end as evidence
 
     from actions
+    cross join settings
+    cross join (
+        {% for violation_type in governance_violation_types()[7:] -%}
+        select '{{ violation_type }}' as violation_type
+        {%- if not loop.last %}
+        union all
+        {% endif -%}
+        {%- endfor %}
+    ) as checks
     left join authorized_changes
         on actions.action_id = authorized_changes.action_id
     where
-        actions.action in ('modify_sla', 'assign_owner')
-        and authorized_changes.action_id is null
+        (
+            checks.violation_type = 'ai_action_without_review'
+            and actions.confidence < settings.ai_review_confidence_threshold
+            and coalesce(trim(actions.reviewer_id), '') = ''
+        )
+        or (
+            checks.violation_type = 'unauthorized_change'
+            and actions.action in ('modify_sla', 'assign_owner')
+            and authorized_changes.action_id is null
+        )
 
 ),
 
@@ -211,9 +188,7 @@ unioned as (
 
     select * from execution_violations
     union all
-    select * from unreviewed_ai_actions
-    union all
-    select * from unauthorized_changes
+    select * from action_violations
 
 ),
 

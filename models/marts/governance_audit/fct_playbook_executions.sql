@@ -10,19 +10,7 @@ with
 
 actions as (
 
-    select
-        action_id,
-        workflow_id,
-        run_id,
-        actor,
-        action,
-        playbook,
-        decision,
-        prechecks,
-        rollback,
-        {{ utc_wall_clock('action_ts') }} as action_ts
-
-    from {{ ref('stg_command_center__governance_actions') }}
+    select * from {{ ref('int_governance_actions_normalized') }}
 
 ),
 
@@ -58,6 +46,7 @@ runs as (
         actions.run_id,
         actions.playbook,
         actions.actor,
+        actions.actor_key,
         actions.action_ts as executed_at,
         actions.prechecks,
         actions.rollback,
@@ -85,6 +74,7 @@ candidate_approvals as (
         runs.action_id as run_action_id,
         granted_approvals.action_id as approval_action_id,
         granted_approvals.actor as approver,
+        granted_approvals.actor_key as approver_key,
         granted_approvals.action_ts as approved_at,
         row_number() over (
             partition by runs.action_id
@@ -127,7 +117,7 @@ approver_roles as (
         on runs.playbook = requirements.playbook
         and requirements.requirement = 'role'
     left join grants
-        on lower(trim(paired_approvals.approver)) = grants.identity_key
+        on paired_approvals.approver_key = grants.identity_key
         and requirements.name = grants.role
     group by runs.action_id
 
@@ -188,7 +178,7 @@ assembled as (
         coalesce(paired_approvals.approved_at <= runs.executed_at, false) as is_approved_before_execution,
         approver_roles.holds_required_role = 1 as approver_holds_required_role,
         approver_roles.holds_required_role_in_scope = 1 as approver_in_scope,
-        lower(trim(paired_approvals.approver)) = lower(trim(runs.actor)) as is_self_approval,
+        paired_approvals.approver_key = runs.actor_key as is_self_approval,
 
         cast(prechecks_checked.required_precheck_count as integer) as required_precheck_count,
         cast(coalesce(prechecks_checked.recorded_precheck_count, 0) as integer) as recorded_precheck_count,
