@@ -25,7 +25,7 @@ final as (
         decision,
         reviewer_id,
         prechecks,
-        rollback,
+        actions.rollback as declared_rollback,
         confidence,
         model_name,
         model_version,

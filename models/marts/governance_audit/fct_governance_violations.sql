@@ -80,7 +80,7 @@ execution_violations as (
         approved_at,
         required_roles,
         missing_prechecks,
-        rollback,
+        declared_rollback,
         required_rollback,
         cast(null as double) as confidence,
         cast(null as double) as confidence_threshold,
@@ -93,7 +93,7 @@ execution_violations as (
             when 'approved_after_execution' then 'approved at ' || cast(approved_at as varchar) || ', after the run at ' || cast(executed_at as varchar)
             when 'self_approval' then 'approved by the identity that ran it'
             when 'missing_prechecks' then 'prechecks not recorded: ' || missing_prechecks
-            when 'missing_rollback' then 'rollback ' || coalesce('''' || rollback || '''', 'missing') || coalesce(', required ''' || required_rollback || '''', '')
+            when 'missing_rollback' then 'rollback ' || coalesce('''' || declared_rollback || '''', 'missing') || coalesce(', required ''' || required_rollback || '''', '')
         end as evidence
 
     from execution_checks
@@ -142,7 +142,7 @@ action_violations as (
         cast(null as timestamp) as approved_at,
         cast(null as varchar) as required_roles,
         cast(null as varchar) as missing_prechecks,
-        cast(null as varchar) as rollback,  -- noqa: RF04
+        cast(null as varchar) as declared_rollback,
         cast(null as varchar) as required_rollback,
         case when checks.violation_type = 'ai_action_without_review' then actions.confidence end as confidence,
         case
@@ -210,7 +210,7 @@ final as (
         unioned.approved_at,
         unioned.required_roles,
         unioned.missing_prechecks,
-        unioned.rollback,
+        unioned.declared_rollback,
         unioned.required_rollback,
         unioned.confidence,
         unioned.confidence_threshold,

@@ -49,7 +49,7 @@ runs as (
         actions.actor_key,
         actions.action_ts as executed_at,
         actions.prechecks,
-        actions.rollback,
+        actions.declared_rollback,
         playbooks.rollback as required_rollback
 
     from actions
@@ -186,12 +186,12 @@ assembled as (
         coalesce(prechecks_checked.recorded_precheck_count, 0)
         = prechecks_checked.required_precheck_count as are_prechecks_recorded,
 
-        runs.rollback,
+        runs.declared_rollback,
         runs.required_rollback,
         coalesce(
             case
-                when runs.required_rollback is not null then trim(runs.rollback) = runs.required_rollback
-                else length(trim(runs.rollback)) > 0
+                when runs.required_rollback is not null then trim(runs.declared_rollback) = runs.required_rollback
+                else length(trim(runs.declared_rollback)) > 0
             end,
             false
         ) as is_rollback_defined,

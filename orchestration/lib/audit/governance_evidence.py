@@ -27,7 +27,7 @@ COMPLIANCE_COLUMNS: tuple[str, ...] = (
     "action_id", "workflow_id", "run_id", "playbook", "actor", "executed_at", "required_roles",
     "approval_action_id", "approver", "approved_at", "approval_status", "approver_holds_required_role",
     "approver_in_scope", "is_self_approval", "required_precheck_count", "recorded_precheck_count",
-    "missing_prechecks", "rollback", "required_rollback", "is_rollback_defined", "is_compliant", "routed_owner",
+    "missing_prechecks", "declared_rollback", "required_rollback", "is_rollback_defined", "is_compliant", "routed_owner",
 )
 VIOLATION_COLUMNS: tuple[str, ...] = (
     "violation_id", "violation_type", "action_id", "workflow_id", "run_id", "playbook", "action", "actor",
