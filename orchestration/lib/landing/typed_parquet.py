@@ -91,19 +91,21 @@ class TypedParquet:
 
     def records(self, con: duckdb.DuckDBPyConnection) -> None:
         """``_cc_records`` (_row, _text, _problem) for the quarantined rows of ``_cc_checked`` only,
-        their text rendered as readers._read_parquet renders every row."""
+        their text rendered as readers._read_parquet renders every row; runs after the loaded rows
+        were inserted (validation._validate_and_load), and refuses the landing if the file changed."""
         text = "to_json(struct_pack(" + ", ".join(
             f"{quote_ident(n)} := {_rendered(n, t)}" for n, t in self.columns
         ) + "))::varchar"
         quarantined = "select _row - 1 from _cc_checked where _reason is not null"
         if not con.execute(f"select exists ({quarantined})").fetchone()[0]:
             con.execute("create temp table _cc_records (_row bigint, _text varchar, _problem varchar)")
-            return
-        con.execute(
-            f"""create temp table _cc_records as
-            select file_row_number + 1 as _row, {text} as _text, null::varchar as _problem
-            from {self._scan()} where file_row_number in ({quarantined})"""
-        )
+        else:
+            con.execute(
+                f"""create temp table _cc_records as
+                select file_row_number + 1 as _row, {text} as _text, null::varchar as _problem
+                from {self._scan()} where file_row_number in ({quarantined})"""
+            )
+        # the file was read again (the loaded rows, these records): it must be the bytes hashed
         if FileState.of(self.path) != self.state:
             from orchestration.lib.landing.load import CHANGED_WHILE_LANDING
 

@@ -132,39 +132,50 @@ def _reason_and_detail(checks: str) -> tuple[str, str]:
     return reason, detail.removesuffix(" as _reason_detail")
 
 
+def _loadable_rows(typed_rows: str) -> str:
+    """The source's typed rows again, less those with a verdict in ``_cc_checked`` (an anti join on
+    ``_row`` whose build side is only the quarantined rows: no sort, no large hash table)."""
+    return f"""({typed_rows}
+        select t.*, null::varchar as _reason from typed t
+        anti join (select _row from _cc_checked where _reason is not null) q on t._row = q._row)"""
+
+
 def _validate_and_load(
     con, log_format: str, projection: str, source: str, redacted: list[str], params: dict,
     records: Callable[[object], None] | None = None, in_file_order: bool = False,
 ) -> None:
     """Check, deduplicate (dedup.py), redact and insert. ``records`` (the typed Parquet path,
-    typed_parquet.py) makes ``_cc_records`` once the quarantined rows are known; ``in_file_order``:
-    the source yields its rows in ``_row`` order, so the loaded rows need no sort to keep file order."""
+    typed_parquet.py) makes ``_cc_records`` once the quarantined rows are known. ``in_file_order``: the
+    source (a file read again) yields its rows in ``_row`` order every time it is read; then
+    ``_cc_checked`` keeps only each row's verdict (no copy of the file in memory: nothing spills) and
+    the insert reads the source again, less the quarantined rows, with no sort. ``records`` runs after
+    that insert (it checks that the file did not change meanwhile)."""
     # every timestamp rule (ISO 8601 / RFC 3339, offsets up to ±14:00, --timestamp-format, --timezone)
     ts_parse = parse_sql("event_ts", timestamp_format=params.get("timestamp_format"), timezone=params.get("timezone"))
     # One statement from the parsed records to the checked rows (no intermediate table), and the
     # parsed records dropped right after: peak memory is the records' text plus the checked rows.
     reason_sql, detail_sql = _reason_and_detail(_checks_sql(
         log_format, params.get("expired_before"), params.get("timestamp_format"), params.get("residency_blocked")))
-    con.execute(
-        f"""create temp table _cc_checked as
-        with projected as (
+    typed_rows = f"""with projected as (
             select _row, _problem, {projection}
             from {source}
         ),
         typed as (
             select *, lower(event_type) as _event_type, {ts_parse} as _ts from projected
-        ),
+        )"""
+    kept = "_row, _problem, event_id, workflow_id, _reason" if in_file_order else "*"
+    con.execute(
+        f"""create temp table _cc_checked as
+        {typed_rows},
         checked as (
             select *, {reason_sql} as _reason from typed
         )
         -- the detail repeats every rule: computed only for the rows that failed one
-        select *, case when _reason is not null then {detail_sql} end as _reason_detail from checked""",
+        select {kept}, case when _reason is not null then {detail_sql} end as _reason_detail from checked""",
         {k: v for k, v in params.items() if k in ("future_limit", "timestamp_format", "timezone")
          or (k == "salt" and "$salt" in projection)},
     )
     mark_duplicates(con)  # hash-based: no sort of the rows (dedup.py)
-    if records is not None:
-        records(con)
     con.execute("drop table if exists _cc_json")
     # redaction (redaction.py): attributes walked at any depth, actor/owner hashed when named
     attributes = redacted_json_sql("attributes", redacted)
@@ -176,9 +187,11 @@ def _validate_and_load(
                round(try_cast(attempt as double))::integer,
                error_code, ({attributes})::json,
                {sql_literal(log_format)}, source_event_name, $load_id, $source_file, _row, $now
-        from _cc_checked where _reason is null
+        from {_loadable_rows(typed_rows) if in_file_order else '_cc_checked'} where _reason is null
         {'' if in_file_order else 'order by _row'}"""
     con.execute(insert_events, used_params(insert_events, params))
+    if records is not None:
+        records(con)
     # the quarantine copy: a parsed record redacted like a loaded one (every key at any depth, JSON
     # text inside strings); an unparseable one per data_controls.redaction.malformed_records
     policy = params.get("malformed_records", "hash_and_prefix")
