@@ -25,6 +25,7 @@ listed under ``not_planted`` with the reason.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -50,6 +51,8 @@ VIOLATION_KINDS: tuple[str, ...] = (
     "missing_prechecks",          # a high-risk run without (all) its prechecks recorded
     "missing_rollback",           # a high-risk run without a rollback
 )
+#: The kinds planted on runs of the high-risk playbook (seven runs, one kind each).
+PLAYBOOK_KINDS: tuple[str, ...] = tuple(k for k in VIOLATION_KINDS if k not in ("ai_action_without_review", "unauthorized_change"))
 #: Rows landing quarantines, with their reason code.
 BAD_ROW_REASONS: tuple[str, ...] = ("unknown_role", "unknown_playbook", "unparseable_timestamp")
 
@@ -127,15 +130,16 @@ def _runs(events: pa.Table, workflows: list[str]) -> list[tuple[str, str, dateti
 
 
 class _Builder:
-    def __init__(self, rng: np.random.Generator, register):
+    def __init__(self, rng: np.random.Generator, register, namespace: str = ""):
         self.rng = rng
+        self.namespace = namespace
         self.rows: list[dict] = []
         self.ids = identities(register)
         self.threshold = register.approvals.ai_review_confidence_threshold
         self.reviewers = sorted(self.ids.grants) or [ORCHESTRATOR]
 
     def add(self, **row) -> str:
-        row["action_id"] = f"act_{len(self.rows) + 1:06d}"
+        row["action_id"] = f"act_{self.namespace}{len(self.rows) + 1:06d}"
         self.rows.append(row)
         return row["action_id"]
 
@@ -191,9 +195,7 @@ def _high_risk_runs(b: _Builder, register, runs, high) -> dict[str, str]:
 def _plant_playbook_violations(b: _Builder, high, planted: dict, manifest: dict) -> None:
     wf, runs, approvers = planted["workflow"], planted["runs"], planted["approvers"]
     required = set(high.requires)
-    kinds = ["unapproved_run", "approver_wrong_role", "approver_out_of_scope", "approved_after_execution",
-             "self_approval", "missing_prechecks", "missing_rollback"]
-    for kind, (_, run, started, _) in zip(kinds, runs, strict=False):
+    for kind, (_, run, started, _) in zip(PLAYBOOK_KINDS, runs, strict=False):
         t_run = started + timedelta(hours=2)
         before, after = t_run - timedelta(minutes=30), t_run + timedelta(minutes=20)
         ids: list[str] = []
@@ -264,8 +266,10 @@ def _bad_rows(b: _Builder, runs, high_name: str, manifest: dict) -> None:
 def generate_governance_log(events: pa.Table, *, register, seed: int = 7) -> GovernanceLog:
     """The governance log for the runs of ``events`` (see the module docstring). Deterministic."""
     rng = np.random.default_rng(rng_seed(seed, 1301))
-    b = _Builder(rng, register)
     runs = _runs(events, [o.workflow_id for o in register.owners])
+    # action ids unique across generated logs: a hash of the seed and the runs acted on, then a counter
+    namespace = hashlib.sha256(f"{seed}:{','.join(r[1] for r in runs)}".encode()).hexdigest()[:10] + "_"
+    b = _Builder(rng, register, namespace)
     manifest: dict = {"violations": {}, "quarantined": {}, "not_planted": {}}
     if not runs or not register.approvals.high_risk_playbooks:
         manifest["not_planted"] = {k: "no runs or no high-risk playbook in the register" for k in VIOLATION_KINDS}
@@ -279,7 +283,7 @@ def generate_governance_log(events: pa.Table, *, register, seed: int = 7) -> Gov
             b.playbook_run(wf, run, b.pick(low), started + timedelta(minutes=float(rng.uniform(50, 120))))
     planted = _high_risk_runs(b, register, runs, high)
     if len(planted["runs"]) < 7 or not planted["approvers"]:
-        manifest["not_planted"].update({k: "too few runs of the playbook's workflow, or no approver" for k in VIOLATION_KINDS})
+        manifest["not_planted"].update({k: "too few runs of the playbook's workflow, or no approver" for k in PLAYBOOK_KINDS})
     else:
         _plant_playbook_violations(b, high, planted, manifest)
     wf, run, started, _ = runs[-1]
