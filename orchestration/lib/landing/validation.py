@@ -22,7 +22,7 @@ from orchestration.lib.landing.redaction import (
     redacted_json_sql,
     used_params,
 )
-from orchestration.lib.landing.timestamps import parse_sql, unparseable_detail_sql
+from orchestration.lib.landing.timestamps import parse_passed_sql, parse_sql, unparseable_detail_sql
 from orchestration.lib.residency import residency_rule_sql, withheld_record_sql
 
 _NUMERIC_FIELDS = {k: v for k, v in OPTIONAL_FIELDS.items() if v in ("BIGINT", "DOUBLE", "INTEGER")}
@@ -152,6 +152,7 @@ def _validate_and_load(
     that insert (it checks that the file did not change meanwhile)."""
     # every timestamp rule (ISO 8601 / RFC 3339, offsets up to ±14:00, --timestamp-format, --timezone)
     ts_parse = parse_sql("event_ts", timestamp_format=params.get("timestamp_format"), timezone=params.get("timezone"))
+    ts_passed = parse_passed_sql("event_ts", timestamp_format=params.get("timestamp_format"), timezone=params.get("timezone"))
     # One statement from the parsed records to the checked rows (no intermediate table), and the
     # parsed records dropped right after: peak memory is the records' text plus the checked rows.
     reason_sql, detail_sql = _reason_and_detail(_checks_sql(
@@ -187,7 +188,8 @@ def _validate_and_load(
                round(try_cast(attempt as double))::integer,
                error_code, ({attributes})::json,
                {sql_literal(log_format)}, source_event_name, $load_id, $source_file, _row, $now
-        from {_loadable_rows(typed_rows) if in_file_order else '_cc_checked'} where _reason is null
+        from {_loadable_rows(typed_rows.replace(ts_parse, ts_passed)) if in_file_order else '_cc_checked'}
+        where _reason is null
         {'' if in_file_order else 'order by _row'}"""
     con.execute(insert_events, used_params(insert_events, params))
     if records is not None:
