@@ -342,3 +342,13 @@ def test_the_generated_log_is_deterministic_and_compliant_outside_the_plants(reg
             assert row.get("reviewer_id"), row
         if row["action"] == "approval":
             assert row["actor"] in register.rbac.groups["CIO-change-advisory"], row
+
+
+def test_hints_speak_of_the_governance_log(tmp_path, con, register):
+    from orchestration.lib.landing.hints import hints_for_result
+
+    rows = [action(1), action(2, ts="yesterday"), action(3, actor_role="superuser")]
+    hints = hints_for_result(land(con, write_jsonl(tmp_path / "gov.jsonl", rows), register))
+    assert any("unparseable_timestamp (e.g. ts 'yesterday' is not ISO 8601): pass --timestamp-format" in h for h in hints)
+    assert any("unknown_role" in h and "rbac.roles" in h for h in hints)
+    assert not any("event_ts" in h or "--map" in h for h in hints)

@@ -53,6 +53,8 @@ class LandingResult:
     loaded_at: datetime | None = None
     #: per reason code, the reason_detail of its first quarantined row (hints.py quotes it)
     quarantine_samples: dict[str, str] = field(default_factory=dict)
+    #: the ledger's log_format ('governance': a governance log, whose hints differ; governance_log.py)
+    log_format: str = "telemetry"
 
     @property
     def summary(self) -> str:

@@ -98,6 +98,19 @@ def landing_options_for(path: Path | str) -> dict[str, str]:
     return {}
 
 
+def governance_hint(reason: str, pct: str, detail: str | None) -> str:
+    """The `hint:` line of a governance log's reason (hints.landing_hints words events' reasons)."""
+    example = f" (e.g. {detail})" if detail else ""
+    fixes = {
+        "unparseable_timestamp": "pass --timestamp-format with their strptime layout, and --timezone ZONE if they are local time",
+        "unknown_role": "add the role to the register's rbac.roles, or correct actor_role",
+        "unknown_playbook": "list the playbook under approvals.high_risk_playbooks or approvals.low_risk_playbooks",
+        "missing_required_field": "every row needs action_id, workflow_id, actor, action and ts",
+    }
+    fix = fixes.get(reason, "see docs/governance-log.md#reason-codes")
+    return f"{pct} of rows are quarantined as {reason}{example}: {fix}"
+
+
 def known_playbooks(register: Register) -> list[str]:
     approvals = register.approvals
     return sorted({p.name for p in approvals.high_risk_playbooks} | set(approvals.low_risk_playbooks))
@@ -321,6 +334,7 @@ def _record_load(con, *, path: Path, scan, fmt: str, load_id: str, now: datetime
     return LandingResult(
         str(path), scan.sha256, "loaded", load_id, loaded + quarantined, loaded, quarantined,
         {r: n for r, n, _ in by_reason}, now, quarantine_samples={r: d for r, _, d in by_reason if d is not None},
+        log_format=GOVERNANCE_LOG_FORMAT,
     )
 
 

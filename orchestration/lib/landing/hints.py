@@ -217,10 +217,12 @@ def landing_hints(
     samples: Mapping[str, str] | None = None,
     *,
     threshold: float = HINT_THRESHOLD,
+    hint=None,
 ) -> list[str]:
     """One line per reason that quarantined more than ``threshold`` of the ``rows_read`` rows,
     largest share first, naming the likely cause and its fix. ``samples``: per reason, the
-    reason_detail of one quarantined row (the example quoted)."""
+    reason_detail of one quarantined row (the example quoted). ``hint(reason, pct, detail)``
+    words each line (default: the event contract's)."""
     if rows_read <= 0:
         return []
     samples = samples or {}
@@ -228,13 +230,16 @@ def landing_hints(
         ((n / rows_read, reason) for reason, n in reasons.items() if n / rows_read > threshold),
         key=lambda x: (-x[0], x[1]),
     )
-    return [_hint(reason, _percent(share), samples.get(reason)) for share, reason in flagged]
+    return [(hint or _hint)(reason, _percent(share), samples.get(reason)) for share, reason in flagged]
 
 
 def hints_for_result(result: LandingResult, *, threshold: float = HINT_THRESHOLD) -> list[str]:
     """``landing_hints`` of one landed file (none for a file that was already loaded)."""
     if result.status != "loaded":
         return []
+    from orchestration.lib.landing.governance_log import GOVERNANCE_LOG_FORMAT, governance_hint
+
     return landing_hints(
-        result.rows_read, result.quarantine_reasons, result.quarantine_samples, threshold=threshold
+        result.rows_read, result.quarantine_reasons, result.quarantine_samples, threshold=threshold,
+        hint=governance_hint if result.log_format == GOVERNANCE_LOG_FORMAT else None,
     )
