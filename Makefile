@@ -46,10 +46,17 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/command-center demo
 
+# The suite on TEST_WORKERS pytest-xdist workers (the machines have 2 cores), a whole module per worker
+# (--dist loadfile: a module's fixtures are built once), the slowest modules handed out first
+# (tests/conftest.py SLOWEST_FIRST; --no-loadscope-reorder keeps that order). --durations=25 lists the
+# slowest tests in the log. `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= 2
+PYTEST_WORKERS := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
+
 test: $(STAMP) system-deps
 	$(BIN)/ruff check orchestration tests
 	$(SQLFLUFF)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 # The fast loop: unit and pure tests only (every module under tests/integration is marked
 # `integration` by tests/conftest.py); under a minute. `make test` stays the full suite CI runs.

@@ -8,10 +8,17 @@
   it. A test that writes must use ``shared_warehouse_copy`` (its own copy of the DuckDB file); the
   session ends with an error if the shared file changed.
 - Every module under tests/integration is marked ``integration``: ``make test-fast`` deselects them.
+- Parallel runs (``make test`` runs pytest-xdist workers, ``-n 2 --dist loadfile``): each worker's session
+  gets its own dbt target and log folders (DBT_TARGET_PATH, DBT_LOG_PATH) and DAGSTER_HOME under its own
+  temporary folder, so no two workers (nor a test and a developer) write the repository's target/, logs/
+  or .dagster_home; ``shared_warehouse`` is built once per run, by whichever worker needs it first.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Iterator, Mapping
@@ -30,11 +37,25 @@ INTEGRATION_DIR = Path(__file__).parent / "integration"
 # ------------------------------------------------------------------------------------------------
 
 
+#: The slowest modules (``--durations`` on one worker), slowest first. Under pytest-xdist (``make test``:
+#: ``--dist loadfile --no-loadscope-reorder``, a whole module per worker) they are handed out first and
+#: every other module keeps its place after them, so no long module starts last while the other worker
+#: idles. A module that becomes slow belongs here; a stale order costs minutes, never a result.
+SLOWEST_FIRST = (
+    "integration/test_snowflake.py",
+    "integration/test_incremental.py",
+)
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    """Mark every test under tests/integration ``integration`` (by path: new modules need nothing)."""
+    """Mark every test under tests/integration ``integration`` (by path: new modules need nothing);
+    under pytest-xdist, move the SLOWEST_FIRST modules to the front (every worker sorts alike)."""
     for item in items:
         if INTEGRATION_DIR in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.integration)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+        items.sort(key=lambda item: rank.get(f"{item.path.parent.name}/{item.path.name}", len(rank)))  # stable
 
 
 # ------------------------------------------------------------------------------------------------
@@ -53,6 +74,10 @@ class CommandCenterEnv:
 
     #: variables a developer may have set that must not reach a test
     UNSET = ("COMMAND_CENTER_REGISTER", "DAGSTER_IS_DEV_CLI")
+
+    #: this session's (this xdist worker's) own dbt target and log folders, set by `session_tool_paths`;
+    #: `environ` passes them on to subprocesses although it drops the developer's DBT_ variables
+    dbt_paths: Mapping[str, str] = {}
 
     def variables(self, root: Path, *, duckdb: Path | None = None) -> dict[str, str]:
         """The variables, after creating root/landing and root/dagster_home/dagster.yaml."""
@@ -81,6 +106,7 @@ class CommandCenterEnv:
                 extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """A subprocess environment: this process' minus ``drop_prefixes`` and UNSET, plus the variables."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(drop_prefixes) and k not in self.UNSET}
+        env.update(self.dbt_paths)
         env.update(self.variables(root, duckdb=duckdb))
         env.update(extra or {})
         return env
@@ -89,6 +115,28 @@ class CommandCenterEnv:
 @pytest.fixture(scope="session")
 def cc_env() -> CommandCenterEnv:
     return CommandCenterEnv()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_tool_paths(tmp_path_factory, cc_env) -> Iterator[dict[str, str]]:
+    """DBT_TARGET_PATH, DBT_LOG_PATH and DAGSTER_HOME of this session (of this xdist worker), under its
+    own temporary folder, set for the whole session: dbt run by a test that names no target path of its
+    own (the CLI's `build`, `run_dbt`) never writes the repository's target/ or logs/, nor a folder
+    another worker writes at the same time. A test or fixture still sets its own where it needs to."""
+    root = tmp_path_factory.mktemp("tool_paths")
+    home = root / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    paths = {"DBT_TARGET_PATH": str(root / "target"), "DBT_LOG_PATH": str(root / "logs"), "DAGSTER_HOME": str(home)}
+    mp = pytest.MonkeyPatch()
+    for key, value in paths.items():
+        mp.setenv(key, value)
+    cc_env.dbt_paths = {key: paths[key] for key in ("DBT_TARGET_PATH", "DBT_LOG_PATH")}
+    try:
+        yield paths
+    finally:
+        cc_env.dbt_paths = {}
+        mp.undo()
 
 
 @pytest.fixture
@@ -123,16 +171,10 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="session")
-def shared_warehouse(tmp_path_factory, cc_env) -> Iterator[SharedWarehouse]:
-    """Generated events landed and built (`command-center generate / ingest / build`) once per session.
-
-    Read it only (``connect(db, read_only=True)``, or the CLI's read-only ``status``); a test that
-    lands, builds or deletes uses ``shared_warehouse_copy``. Teardown fails if the file changed.
-    """
+def _build_shared_warehouse(root: Path, cc_env: CommandCenterEnv) -> SharedWarehouse:
+    """`command-center generate / ingest / build` of the shared data into ``root``."""
     from orchestration.cli import main
 
-    root = tmp_path_factory.mktemp("shared_warehouse")
     mp = pytest.MonkeyPatch()
     try:
         settings = cc_env.apply(mp, root)
@@ -146,8 +188,43 @@ def shared_warehouse(tmp_path_factory, cc_env) -> Iterator[SharedWarehouse]:
         assert main(["build"]) == 0
     finally:
         mp.undo()
-    shared = SharedWarehouse(settings.duckdb_path, events, cases, SHARED_END)
-    digest = _sha256(shared.db)
+    return SharedWarehouse(settings.duckdb_path, events, cases, SHARED_END)
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """An exclusive lock on the file ``lock`` across processes (released on close, even if one dies)."""
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.fixture(scope="session")
+def shared_warehouse(tmp_path_factory, cc_env) -> Iterator[SharedWarehouse]:
+    """Generated events landed and built (`command-center generate / ingest / build`) once per session.
+
+    Read it only (``connect(db, read_only=True)``, or the CLI's read-only ``status``); a test that
+    lands, builds or deletes uses ``shared_warehouse_copy``. Teardown fails if the file changed.
+    Under pytest-xdist it is built once per run: the first worker that needs it builds it in the run's
+    temporary folder (the parent of every worker's own) while holding a lock; the others wait for the
+    lock and read the same files (DuckDB allows any number of read-only processes).
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        common = tmp_path_factory.getbasetemp().parent  # each worker's basetemp is <run's>/popen-gwN
+        root, done = common / "shared_warehouse", common / "shared_warehouse.json"
+        with _exclusive(common / "shared_warehouse.lock"):
+            if not done.exists():
+                shutil.rmtree(root, ignore_errors=True)  # a worker that failed to build left it half-made
+                root.mkdir()
+                built = _build_shared_warehouse(root, cc_env)
+                done.write_text(json.dumps({"db": str(built.db), "events": str(built.events),
+                                            "cases": str(built.cases), "digest": _sha256(built.db)}))
+        info = json.loads(done.read_text())
+        shared = SharedWarehouse(Path(info["db"]), Path(info["events"]), Path(info["cases"]), SHARED_END)
+        digest = info["digest"]
+    else:
+        shared = _build_shared_warehouse(tmp_path_factory.mktemp("shared_warehouse"), cc_env)
+        digest = _sha256(shared.db)
     yield shared
     assert _sha256(shared.db) == digest, "a test wrote to the shared warehouse: use shared_warehouse_copy"
 
