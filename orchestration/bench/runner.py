@@ -28,7 +28,10 @@ EVENTS_PER_DAY_PER_RUN_UNIT = 70.8
 END_DATE = date(2026, 11, 2)  # a Monday; fixed so every run of the benchmark sees the same bytes
 SEED = 20261102
 
-STEPS = ("ingest", "dbt_run_core", "dbt_run", "dbt_build", "incremental_land", "incremental_build", "floor", "pandas")
+STEPS = ("ingest", "dbt_run_core", "dbt_run", "dbt_build", "incremental_land", "incremental_build",
+         "incremental_floor", "floor", "pandas")
+#: the nightly build (selectors.yml `nightly`): what the daily Dagster job runs (orchestration/defs/dbt.py)
+NIGHTLY_SELECTOR = "nightly"
 #: the marts the floor's four outputs are compared with; `dbt run --select` of them and their parents is
 #: the like-for-like counterpart of the floor (dbt_run_core)
 CORE_MARTS = ("fct_workflow_runs", "agg_workflow_weekly", "agg_exception_aging_weekly", "agg_exception_budget_monthly")
@@ -38,7 +41,10 @@ STEP_TEXT = {
     "dbt_run": "`dbt run`: every model, no tests",
     "dbt_build": "`dbt build`: every model + data tests + unit tests",
     "incremental_land": "land_file of one more day (after the full build)",
-    "incremental_build": "`dbt build` after landing one more day",
+    "incremental_build": "`dbt build --selector nightly` after landing one more day (the nightly build: same "
+                         "warehouse path and target dir as the full build, so dbt parses partially)",
+    "incremental_floor": "hand-written DuckDB SQL (floor_incremental.sql) bringing the floor's outputs up to date "
+                         "with the day, on a DuckDB holding the history",
     "floor": "hand-written DuckDB SQL (floor.sql) from the Parquet",
     "pandas": "pandas implementation from the Parquet",
 }
@@ -77,8 +83,9 @@ def run_child(command: list[str], *, env: dict | None = None, log: Path, cwd: Pa
 
 
 class Bench:
-    def __init__(self, out: Path, reps: int, log=print):
+    def __init__(self, out: Path, reps: int, log=print, steps: frozenset[str] = frozenset(STEPS)):
         self.out = out
+        self.steps = steps
         self.reps = reps
         self.log = log
         self.rows: list[dict] = []
@@ -160,9 +167,13 @@ class Bench:
         landed = self.ingest_step(label, events, events_path, work, logs)
         run_landing(self, label, events, data, work, logs)  # floors of landing, text formats, defects
         built = self.dbt_steps(label, events, landed, work, logs)
-        self.incremental_steps(label, events, day_events, built, day_path, work, logs)
+        if self.steps & {"incremental_land", "incremental_build"}:
+            self.incremental_steps(label, events, day_events, built, day_path, work, logs)
+        if "incremental_floor" in self.steps:
+            self.incremental_floor(label, day_events, events, events_path, day_path, logs)
         self.floor_and_pandas(label, events, events_path, work, logs)
-        self.check_equality(label, built, work)
+        if {"floor", "pandas"} <= self.steps:
+            self.check_equality(label, built, work)
 
     def generate(self, label: str, days: int, rpd: int, data: Path, events_path: Path,
                  day_path: Path) -> tuple[int, int]:
@@ -203,21 +214,23 @@ class Bench:
         """2. dbt run of the floor's marts (like for like), dbt run (every model) and dbt build (+ tests)."""
         runs = []
         select = ("--select", *(f"+{m}" for m in CORE_MARTS))
-        for i in range(self.reps):
+        for i in range(self.reps if "dbt_run_core" in self.steps else 0):
             db = work / "run.duckdb"
             shutil.copyfile(landed, db)
             runs.append(self.dbt("run", db, work / f"target_core_{i}", logs / f"dbt_run_core_{i}.log", select))
             db.unlink()
-        self.record("dbt_run_core", label, events, runs)
-        self.details[label]["dbt_run_core_models"] = len(runs[-1].result["run_results"].get("results", []))
+        if runs:
+            self.record("dbt_run_core", label, events, runs)
+            self.details[label]["dbt_run_core_models"] = len(runs[-1].result["run_results"].get("results", []))
         runs = []
-        for i in range(self.reps):
+        for i in range(self.reps if "dbt_run" in self.steps else 0):
             db = work / "run.duckdb"
             shutil.copyfile(landed, db)
             runs.append(self.dbt("run", db, work / f"target_run_{i}", logs / f"dbt_run_{i}.log"))
             db.unlink()
-        self.last_run_results = runs[-1].result["run_results"]
-        self.record("dbt_run", label, events, runs)
+        if runs:
+            self.last_run_results = runs[-1].result["run_results"]
+            self.record("dbt_run", label, events, runs)
         runs = []
         built = work / "build.duckdb"
         for i in range(self.reps):
@@ -234,22 +247,54 @@ class Bench:
 
     def incremental_steps(self, label: str, events: int, day_events: int, built: Path, day_path: Path, work: Path,
                           logs: Path) -> None:
-        """3. incremental: one more day landed on the built warehouse, then dbt build again."""
+        """3. incremental: one more day landed on the built warehouse, then the nightly build.
+
+        Like a real nightly run, the nightly build uses the warehouse file and the target directory of the
+        build before it: the same COMMAND_CENTER_DUCKDB (the profile's env vars are part of dbt's partial
+        parse check) and a copy of the full build's target dir (its partial_parse.msgpack), so dbt parses
+        partially. The built warehouse is kept aside and put back for each repetition and at the end.
+        """
         lands, builds = [], []
-        for i in range(self.reps):
-            db = work / "inc.duckdb"
-            shutil.copyfile(built, db)
-            lands.append(self.python_step("ingest", {"db": str(db), "file": str(day_path), "register": False},
-                                          logs / f"incremental_land_{i}.log"))
-            builds.append(self.dbt("build", db, work / f"target_inc_{i}", logs / f"incremental_build_{i}.log"))
-            db.unlink()
+        pristine = work / "built_pristine.duckdb"
+        built.rename(pristine)
+        full_target = work / f"target_build_{self.reps - 1}"
+        try:
+            for i in range(self.reps):
+                shutil.copyfile(pristine, built)
+                target = work / f"target_inc_{i}"
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(full_target, target)
+                (target / "run_results.json").unlink(missing_ok=True)
+                lands.append(self.python_step("ingest", {"db": str(built), "file": str(day_path), "register": False},
+                                              logs / f"incremental_land_{i}.log"))
+                log = logs / f"incremental_build_{i}.log"
+                builds.append(self.dbt("build", built, target, log, ("--selector", NIGHTLY_SELECTOR)))
+                parse = [line for line in log.read_text(errors="replace").splitlines() if "partial pars" in line.lower()]
+                self.details[label].setdefault("incremental_parse", []).append(parse[0].split("  ", 1)[-1] if parse
+                                                                               else "partial parse")
+        finally:
+            pristine.replace(built)
         self.record("incremental_land", label, day_events, lands)
         self.record("incremental_build", label, day_events, builds, history_events=events)
         self.details[label]["incremental_top_models"] = top_nodes(builds[-1].result["run_results"], kind="model.")
+        self.details[label]["incremental_top_nodes"] = top_nodes(builds[-1].result["run_results"])
+        self.details[label]["incremental_nodes"] = len(builds[-1].result["run_results"].get("results", []))
+
+    def incremental_floor(self, label: str, day_events: int, events: int, events_path: Path, day_path: Path,
+                          logs: Path) -> None:
+        """3b. the incremental floor: the floor's outputs brought up to date with the day (floor_incremental.sql)."""
+        runs = [self.python_step("floor_incremental", {"events": str(events_path), "day": str(day_path), "check": i == 0},
+                                 logs / f"incremental_floor_{i}.log") for i in range(self.reps)]
+        bad = {k: v for k, v in runs[0].result["mismatches"].items() if v}
+        if bad:
+            self.failures.append(f"[{label}] incremental floor != floor over history + day: {bad}")
+        self.record("incremental_floor", label, day_events, runs, history_events=events)
 
     def floor_and_pandas(self, label: str, events: int, events_path: Path, work: Path, logs: Path) -> None:
         """4. floor and 5. pandas (the first repetition writes its outputs for the equality check)."""
         for step in ("floor", "pandas"):
+            if step not in self.steps:
+                continue
             runs = []
             for i in range(self.reps):
                 args = {"events": str(events_path)}
@@ -320,6 +365,7 @@ def ratios(rows: list[dict]) -> list[dict]:
             "core_over_floor": ratio(m("dbt_run_core"), m("floor")),
             "pandas_over_build": ratio(m("pandas"), m("dbt_build")),
             "pandas_over_run": ratio(m("pandas"), m("dbt_run")),
+            "incremental_over_floor": ratio(m("incremental_build"), m("incremental_floor")),
         })
     inc = [(s, by[("incremental_build", s)]["median_s"]) for s in sizes if ("incremental_build", s) in by]
     if len(inc) >= 2:
@@ -355,13 +401,14 @@ def markdown(result: dict) -> str:
         lines.append(f"| {r['step']} | {r['size']} | {r['events']:,} | {r['reps']} | {r['median_s']:.2f} | "
                      f"{r['min_s']:.2f}-{r['max_s']:.2f} | {r['events_per_s'] or 0:,} | {r['peak_rss_mib']:.0f} |")
     lines += ["", "incremental rows: events = the day landed (history = the size).", "",
-              "| size | dbt build / floor | dbt run / floor | dbt run core / floor | pandas / dbt build | pandas / dbt run | incremental 10M / 1M |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
+              "| size | dbt build / floor | dbt run / floor | dbt run core / floor | pandas / dbt build | pandas / dbt run | "
+              "nightly build / incremental floor | incremental 10M / 1M |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in result["ratios"]:
         lines.append(f"| {r['size']} | {r.get('build_over_floor', '')} | {r.get('run_over_floor', '')} | "
                      f"{r.get('core_over_floor', '')} | "
                      f"{r.get('pandas_over_build', '')} | {r.get('pandas_over_run', '')} | "
-                     f"{r.get('incremental_over_incremental', '')} |")
+                     f"{r.get('incremental_over_floor', '')} | {r.get('incremental_over_incremental', '')} |")
     lines += ["", "## Equality with the marts", ""]
     for size, d in result["details"].items():
         for step, report in d.get("equality", {}).items():
@@ -374,6 +421,10 @@ def markdown(result: dict) -> str:
                      f"{d.get('dbt_build_nodes', 0)} nodes)")
         top = ", ".join(f"{t['node'].split('.')[-1]} {t['seconds']:.2f}s" for t in d.get("dbt_build_top_nodes", [])[:4])
         lines.append(f"- {size} all nodes: {top}")
+        if d.get("incremental_top_nodes"):
+            top = ", ".join(f"{t['node'].split('.')[-1]} {t['seconds']:.2f}s" for t in d["incremental_top_nodes"][:6])
+            lines.append(f"- {size} nightly build ({d.get('incremental_nodes', 0)} nodes; "
+                         f"{'; '.join(d.get('incremental_parse', []))}): {top}")
     lines += landing_markdown(result["details"])
     lines += ["", f"Status: {'PASSED' if not result['failures'] else 'FAILED'}"]
     lines += [f"- {f}" for f in result["failures"]]
@@ -387,13 +438,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="repetitions per step (median reported); one number, or one per size (3,1)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench_results", help="results, cached data, logs")
     parser.add_argument("--keep-work", action="store_true", help="keep the temporary warehouses under OUT/work")
+    parser.add_argument("--steps", default=",".join(STEPS),
+                        help="steps to time, comma separated (default: all); ingest and dbt_build always run "
+                             "when a later step needs their warehouse")
     args = parser.parse_args(argv)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     reps = [max(1, int(r)) for r in str(args.reps).split(",") if r.strip()]
     reps += [reps[-1]] * (len(sizes) - len(reps))
-    bench = Bench(out, reps[0])
+    steps = frozenset(s.strip() for s in args.steps.split(",") if s.strip())
+    if steps - set(STEPS):
+        parser.error(f"unknown steps {sorted(steps - set(STEPS))}; choose from {', '.join(STEPS)}")
+    bench = Bench(out, reps[0], steps=steps)
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     git_at_start = git_state()
     for n, r in zip(sizes, reps, strict=False):

@@ -101,8 +101,14 @@ def step_explain(args: dict) -> dict:
     return {"seconds": time.perf_counter() - t0}
 
 
+def step_floor_incremental(args: dict) -> dict:
+    from orchestration.bench.floor_incremental import run
+
+    return run(args["events"], args["day"], check=args.get("check", False))
+
+
 STEPS = {"generate": step_generate, "ingest": step_ingest, "floor": step_floor, "pandas": step_pandas,
-         "explain": step_explain}
+         "explain": step_explain, "floor_incremental": step_floor_incremental}
 
 
 def main(argv: list[str]) -> int:

@@ -16,6 +16,7 @@ Layout (later additions slot in beside these):
     sensors.py    landing_folder_sensor (new files in the landing folder -> land_new_files)
     report.py     weekly_command_center_report: the weekly HTML report (group reports), run by the weekly job
     retention.py  retention_purge_job (the retention purge, in-process, warehouse pool), its daily schedule (04:30 UTC)
+    full_checks.py weekly_full_checks job + schedule (Sun 06:00 UTC): every data test over the whole history
     alerting.py   alert_dispatch asset (after fct_alert_episodes; the daily job's run sends the digest),
                   dispatch_alerts job, alert_dispatch_sensor (new episodes -> dispatch_alerts)
 """
@@ -25,6 +26,7 @@ import dagster as dg
 
 from orchestration.defs.alerting import alert_dispatch_sensor, build_alert_dispatch_asset, dispatch_alerts
 from orchestration.defs.dbt import build_dbt_assets, build_dbt_project, build_weekly_dbt_assets, ensure_manifest
+from orchestration.defs.full_checks import build_full_checks_job
 from orchestration.defs.jobs import JOBS
 from orchestration.defs.landing import raw_workflow_events
 from orchestration.defs.register import governance_register
@@ -49,11 +51,12 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     ensure_manifest(project)
     weekly_dbt = build_weekly_dbt_assets(project)
     daily_dbt = build_dbt_assets(project)
+    full_checks_job, full_checks_schedule = build_full_checks_job(project)
     return dg.Definitions(
         assets=[governance_register, raw_workflow_events, daily_dbt, weekly_dbt,
                 build_weekly_report_asset(weekly_dbt.keys), build_alert_dispatch_asset(daily_dbt.keys)],
-        jobs=[*JOBS, dispatch_alerts, retention_purge_job],
-        schedules=[*SCHEDULES, retention_purge_schedule],
+        jobs=[*JOBS, dispatch_alerts, full_checks_job, retention_purge_job],
+        schedules=[*SCHEDULES, full_checks_schedule, retention_purge_schedule],
         sensors=[landing_folder_sensor, alert_dispatch_sensor],
         resources={
             "warehouse": WarehouseResource(duckdb_path=str(settings.duckdb_path)),

@@ -85,6 +85,12 @@ WEEKLY = "weekly"
 SUPPORTED_PARTITIONINGS = frozenset({WEEKLY})
 #: dbt selector of the weekly-partitioned models (dbt's ``config.`` method walks into meta).
 WEEKLY_SELECT = f"config.meta.dagster.partitioning:{WEEKLY}"
+#: The nightly build (selectors.yml): every model but the weekly-partitioned ones, the data tests in their
+#: nightly scope; no unit tests (CI runs them), no whole-history tests (the weekly full check runs them).
+#: The daily job's dbt step runs it, and so does the benchmark's incremental step (orchestration/bench).
+NIGHTLY_SELECTOR = "nightly"
+#: The weekly full check (selectors.yml): every data test over the whole history, the ledger gate over every load.
+WEEKLY_FULL_CHECKS_SELECTOR = "weekly_full_checks"
 #: ``config.meta.dagster.summary`` value that asks for the weekly SLO summary on the materialization.
 SLO_WEEKLY_SUMMARY = "slo_weekly"
 #: Asset tag carried by every partitioned dbt asset (jobs select the weekly assets by it).
@@ -326,7 +332,8 @@ def fail_if_warehouse_busy(warehouse: WarehouseResource) -> None:
 def build_dbt_assets(
     project: DbtProject, translator: DagsterDbtTranslator | None = None
 ) -> dg.AssetsDefinition:
-    """``@dbt_assets`` of every model except the partitioned ones (`WEEKLY_SELECT` is excluded).
+    """``@dbt_assets`` of the nightly build: the dbt selector `NIGHTLY_SELECTOR` (selectors.yml), every model
+    except the partitioned ones, with the nightly build's data tests as asset checks.
 
     The manifest must exist (see `ensure_manifest`).
     """
@@ -336,7 +343,7 @@ def build_dbt_assets(
         project=project,
         dagster_dbt_translator=translator or CommandCenterDbtTranslator(),
         name="command_center_dbt",
-        exclude=WEEKLY_SELECT,
+        selector=NIGHTLY_SELECTOR,
         pool=WAREHOUSE_POOL,
     )
     def command_center_dbt(

@@ -4,8 +4,12 @@ request runs of these jobs; none of them touches the warehouse itself.
 * ``land_new_files``: the governance register and the landing folder (``governance_register``,
   ``raw_workflow_events`` with its own great-expectations checks), no dbt. Started by
   ``landing_folder_sensor`` when files arrive.
-* ``daily_land_and_build``: every asset except the weekly-partitioned ones: land, then ``dbt build``
-  of staging, intermediate and marts with their tests as asset checks. Daily schedule, 05:00 UTC.
+* ``daily_land_and_build``: every asset except the weekly-partitioned ones: land, then the nightly
+  build, ``dbt build --selector nightly`` (selectors.yml): staging, intermediate and marts with their
+  data tests as asset checks, the whole-history tests replaced by their checks of what landed since
+  the last passing check, no unit tests (CI runs them). Daily schedule, 05:00 UTC.
+* ``weekly_full_checks`` (orchestration/defs/full_checks.py): every data test over the whole history
+  and the ledger gate over every load. Sundays, 06:00 UTC.
 * ``weekly_slo_snapshot``: the weekly-partitioned dbt assets (the SLO snapshot), one ISO week per
   run, with their tests and the week's markdown summary. Weekly schedule, Mondays 06:00 UTC, for
   the week that just ended; any past week by backfill (README, "Dagster").

@@ -14,22 +14,58 @@
     than it landed, and only that is checked for it (its fingerprint cannot be recomputed).
     What this does not catch: a change that also rewrites the ledger's fingerprint (the governance
     issue's hash chain is for that), nor, in a load cut by a retention purge, a change to its
-    remaining events. Ledger rows from before the fingerprint (null) get the count check only. -#}
+    remaining events. Ledger rows from before the fingerprint (null) get the count check only.
+
+    Incremental (config in _int_quality__models.yml): a build recomputes every load (its pre_hook
+    empties the table first), except the nightly build (selector nightly, macro is_nightly_build),
+    which recomputes the loads landed since the last passing check (ledger or events loaded_at after
+    the watermark, macros/nightly/nightly_build.sql) and keeps the other loads' rows. A change to an
+    old load's events is found by the weekly full check (selector weekly_full_checks), which
+    recomputes every load, or by any plain build. -#}
+
+{%- set new_loads_only = is_incremental() and is_nightly_build() %}
 
 with
 
+all_events as (
+
+    select * from {{ ref('stg_command_center__workflow_events') }}
+
+),
+
+{% if new_loads_only -%}
+-- the nightly build: the loads landed since the last passing check (by the ledger or by their events)
+loads_in_scope as (
+
+    select load_id from {{ ref('stg_command_center__load_ledger') }}
+    where {{ touched_since_last_check('loaded_at') }}
+
+    union
+
+    select distinct load_id from all_events
+    where {{ touched_since_last_check('loaded_at') }}
+
+),
+
+{% endif -%}
 ledger as (
 
     select load_id, rows_loaded, first_event_ts, loaded_fingerprint
     from {{ ref('stg_command_center__load_ledger') }}
     -- a governance log's rows are in raw.governance_actions, not events: `command-center verify` checks them
     where log_format <> 'governance'
+    {%- if new_loads_only %}
+        and load_id in (select load_id from loads_in_scope)
+    {%- endif %}
 
 ),
 
 events as (
 
-    select * from {{ ref('stg_command_center__workflow_events') }}
+    select * from all_events
+    {%- if new_loads_only %}
+    where load_id in (select load_id from loads_in_scope)
+    {%- endif %}
 
 ),
 
@@ -49,6 +85,9 @@ purged as (
     select load_id, rows_purged, fingerprint_purged
     from {{ ref('stg_retention__purged_loads') }}
     where table_name = 'workflow_events'
+    {%- if new_loads_only %}
+        and load_id in (select load_id from loads_in_scope)
+    {%- endif %}
 
 ),
 
@@ -69,7 +108,7 @@ present as (
 
 retention_boundary as (
 
-    select min(event_ts) as earliest_event_ts from events
+    select min(event_ts) as earliest_event_ts from all_events
 
 ),
 
