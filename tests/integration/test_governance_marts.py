@@ -25,13 +25,9 @@ from orchestration.settings import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
-#: the generator's names of the violation kinds -> fct_governance_violations.violation_type
-KINDS = {
-    "unapproved_run": "unapproved_run", "approval_wrong_role": "approver_wrong_role",
-    "approval_out_of_scope": "approver_out_of_scope", "approved_after_execution": "approved_after_execution",
-    "self_approval": "self_approval", "missing_prechecks": "missing_prechecks", "missing_rollback": "missing_rollback",
-    "missing_reviewer": "ai_action_without_review", "unauthorised_change": "unauthorized_change",
-}
+#: fct_governance_violations.violation_type values (the generator's manifest uses the same names)
+TYPES = ("unapproved_run", "approver_wrong_role", "approver_out_of_scope", "approved_after_execution",
+         "self_approval", "missing_prechecks", "missing_rollback", "ai_action_without_review", "unauthorized_change")
 MARTS = ("fct_playbook_executions", "fct_governance_violations", "agg_governance_violations_weekly")
 
 
@@ -66,8 +62,7 @@ def _rows(db: Path, sql: str) -> list[tuple]:
 
 def test_the_generator_planted_something(audited):
     _, log, _ = audited
-    planted = {k: v for k, v in log.manifest["violations"].items()}
-    assert set(planted) == set(KINDS), log.manifest.get("not_planted")
+    assert set(log.manifest["violations"]) == set(TYPES), log.manifest.get("not_planted")
     assert log.manifest["not_planted"] == {}
 
 
@@ -79,7 +74,7 @@ def test_every_planted_violation_appears_exactly_once_and_nothing_else(audited):
         # the offending action: the playbook run for the run checks, else the action itself
         offending = [i for i in ids if actions.get(i) == "playbook_run"] or ids
         assert len(offending) == 1, (kind, ids)
-        expected.add((KINDS[kind], offending[0]))
+        expected.add((kind, offending[0]))
     found = _rows(db, "select violation_type, action_id from marts.fct_governance_violations")
     assert sorted(found) == sorted(expected)  # exactly once each (a list, not a set), and no other violation
 
@@ -90,9 +85,9 @@ def test_the_paired_approval_and_routing(audited):
     rows = {r[0]: r[1:] for r in _rows(db, "select violation_type, related_action_id, routed_owner, evidence "
                                            "from marts.fct_governance_violations")}
     # wrong role / out of scope / after / self: the violation names the planted approval
-    for kind in ("approval_wrong_role", "approval_out_of_scope", "approved_after_execution", "self_approval"):
-        related, owner, evidence = rows[KINDS[kind]]
-        assert related in ids[kind] and owner and "@" not in evidence, (kind, rows[KINDS[kind]])
+    for kind in ("approver_wrong_role", "approver_out_of_scope", "approved_after_execution", "self_approval"):
+        related, owner, evidence = rows[kind]
+        assert related in ids[kind] and owner and "@" not in evidence, (kind, rows[kind])
     assert rows["unapproved_run"][0] is None
 
 
