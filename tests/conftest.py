@@ -42,8 +42,21 @@ INTEGRATION_DIR = Path(__file__).parent / "integration"
 #: every other module keeps its place after them, so no long module starts last while the other worker
 #: idles. A module that becomes slow belongs here; a stale order costs minutes, never a result.
 SLOWEST_FIRST = (
+    "integration/test_first_run.py",
+    "integration/test_dagster_definitions.py",
     "integration/test_snowflake.py",
+    "integration/test_operations_now.py",
+    "integration/test_publish.py",
+    "integration/test_xes_landing.py",
+    "integration/test_dagster_schedules.py",
+    "integration/test_slo_snapshot.py",
+    "integration/test_hostile_landing.py",
     "integration/test_incremental.py",
+    "integration/test_register_drives_marts.py",
+    "integration/test_minimal_logs.py",
+    "integration/test_bench_smoke.py",
+    "integration/test_process_mining.py",
+    "integration/test_log_completeness_checks.py",
 )
 
 
