@@ -201,6 +201,13 @@ def _build_shared_warehouse(root: Path, cc_env: CommandCenterEnv) -> SharedWareh
         assert main(["build"]) == 0
     finally:
         mp.undo()
+    # the build's manifests, for the workers that did not build (test_rbac and test_semantic_layer read
+    # "the manifest the session's build wrote" from DBT_TARGET_PATH)
+    (root / "dbt_artifacts").mkdir()
+    target = Path(os.environ.get("DBT_TARGET_PATH") or REPO_ROOT / "target")
+    for name in ("manifest.json", "semantic_manifest.json"):
+        if (target / name).is_file():
+            shutil.copy2(target / name, root / "dbt_artifacts" / name)
     return SharedWarehouse(settings.duckdb_path, events, cases, SHARED_END)
 
 
@@ -233,6 +240,11 @@ def shared_warehouse(tmp_path_factory, cc_env) -> Iterator[SharedWarehouse]:
                 done.write_text(json.dumps({"db": str(built.db), "events": str(built.events),
                                             "cases": str(built.cases), "digest": _sha256(built.db)}))
         info = json.loads(done.read_text())
+        target = Path(os.environ.get("DBT_TARGET_PATH") or REPO_ROOT / "target")  # this worker's (session_tool_paths)
+        target.mkdir(parents=True, exist_ok=True)
+        for artifact in (root / "dbt_artifacts").glob("*.json"):
+            if not (target / artifact.name).exists():  # never over a newer one this worker's dbt wrote
+                shutil.copy2(artifact, target / artifact.name)
         shared = SharedWarehouse(Path(info["db"]), Path(info["events"]), Path(info["cases"]), SHARED_END)
         digest = info["digest"]
     else:
