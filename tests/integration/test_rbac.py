@@ -161,7 +161,7 @@ def test_snowflake_script_from_the_built_manifest_covers_every_mart(published, t
     masked = {tuple(s.split()[2].rsplit(".", 1)[1:]) + (s.split()[5],) for s in statements if "set masking policy" in s}
     expected = {(m, c) for m, cols in marts.items() for c in cols
                 if c in {"owner", "service_owner", "workflow_owner", "routed_owner", "approver", "first_touch_by",
-                         "resolved_by", "landed_by_user"}}
+                         "resolved_by", "landed_by_user", "actor"}}
     assert masked == expected
     assert 'create role if not exists "OPS_CONTROLLER";' in statements
     assert "wrote" in capsys.readouterr().out
