@@ -92,7 +92,7 @@ BENCH_SIZES ?= 1M,10M
 BENCH_REPS ?= 3
 # Then the process-mining step: variants + directly-follows by dbt vs a hand-written DuckDB query vs
 # pm4py on BENCH_PM_EVENTS telemetry events (orchestration/bench/process_mining.py).
-BENCH_PM_EVENTS ?= 1000000
+BENCH_PM_EVENTS ?= 10000000
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python -m orchestration.bench --sizes $(BENCH_SIZES) --reps $(BENCH_REPS) --out bench_results
