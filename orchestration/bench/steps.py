@@ -88,6 +88,20 @@ def step_pandas(args: dict) -> dict:
     return {"seconds": seconds, "rows": {k: len(v) for k, v in frames.items()}}
 
 
+def step_polars(args: dict) -> dict:
+    from orchestration.bench.polars_impl import compute
+
+    t0 = time.perf_counter()
+    frames = compute(args["events"])
+    seconds = time.perf_counter() - t0
+    if args.get("out_dir"):
+        out = Path(args["out_dir"])
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in frames.items():
+            frame.write_parquet(out / f"{name}.parquet")
+    return {"seconds": seconds, "rows": {k: v.height for k, v in frames.items()}}
+
+
 def step_explain(args: dict) -> dict:
     """EXPLAIN ANALYZE of one model's compiled SQL on a built warehouse (read-only)."""
     import duckdb
@@ -107,7 +121,7 @@ def step_floor_incremental(args: dict) -> dict:
     return run(args["events"], args["day"], check=args.get("check", False))
 
 
-STEPS = {"generate": step_generate, "ingest": step_ingest, "floor": step_floor, "pandas": step_pandas,
+STEPS = {"generate": step_generate, "ingest": step_ingest, "floor": step_floor, "pandas": step_pandas, "polars": step_polars,
          "explain": step_explain, "floor_incremental": step_floor_incremental}
 
 
