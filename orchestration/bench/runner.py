@@ -20,6 +20,7 @@ from pathlib import Path
 
 from orchestration.bench.compare import compare_outputs
 from orchestration.bench.landing_bench import landing_markdown, run_landing
+from orchestration.bench.scale import CHUNK_EVENTS, CHUNKED_ABOVE, run_scale_size, scale_markdown
 from orchestration.settings import REPO_ROOT, TELEMETRY_OFF
 
 #: events per (day x runs_per_day) of the generator with the repository's register (~12.2 events
@@ -92,6 +93,10 @@ class Bench:
         self.failures: list[str] = []
         self.details: dict = {}
         self.last_run_results: dict = {}
+        #: `dbt --threads` for every dbt step (None: the profile's); sizes above chunk_above are chunked (scale.py)
+        self.dbt_threads: int | None = None
+        self.chunk_above, self.chunk_events = CHUNKED_ABOVE, CHUNK_EVENTS
+        self.keep_work = False
 
     # -- children ---------------------------------------------------------------------------------
     def python_step(self, step: str, args: dict, log: Path) -> Measured:
@@ -122,6 +127,8 @@ class Bench:
 
         cmd = [dbt_executable(), command, "--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT / "profiles"),
                "--target", "duckdb", "--target-path", str(target), *extra]
+        if self.dbt_threads:
+            cmd += ["--threads", str(self.dbt_threads)]
         wall, code, rss = run_child(cmd, env=self.env(db, target), log=log)
         results = {}
         rr = target / "run_results.json"
@@ -151,6 +158,8 @@ class Bench:
     # -- one size ---------------------------------------------------------------------------------
     def run_size(self, target_events: int) -> None:
         """Every step at one size: generate (cached), ingest, dbt run / build, incremental, floor, pandas."""
+        if target_events > self.chunk_above:  # generate / ingest / dbt_build only, in chunks (scale.py)
+            return run_scale_size(self, target_events, keep_work=self.keep_work)
         label = size_label(target_events)
         days, rpd = plan_for(target_events)
         data = self.out / "data" / label
@@ -426,6 +435,7 @@ def markdown(result: dict) -> str:
             lines.append(f"- {size} nightly build ({d.get('incremental_nodes', 0)} nodes; "
                          f"{'; '.join(d.get('incremental_parse', []))}): {top}")
     lines += landing_markdown(result["details"])
+    lines += scale_markdown(result)
     lines += ["", f"Status: {'PASSED' if not result['failures'] else 'FAILED'}"]
     lines += [f"- {f}" for f in result["failures"]]
     return "\n".join(lines) + "\n"
@@ -441,6 +451,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", default=",".join(STEPS),
                         help="steps to time, comma separated (default: all); ingest and dbt_build always run "
                              "when a later step needs their warehouse")
+    parser.add_argument("--threads", type=int, default=None, help="dbt --threads for every dbt step (default: profile)")
+    parser.add_argument("--chunk-above", default=size_label(CHUNKED_ABOVE),
+                        help="sizes above this are generated in chunks and run generate/ingest/dbt_build only "
+                             "(orchestration/bench/scale.py); 0 chunks every size")
+    parser.add_argument("--chunk-events", default=size_label(CHUNK_EVENTS), help="target events per chunk")
     args = parser.parse_args(argv)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -451,8 +466,25 @@ def main(argv: list[str] | None = None) -> int:
     if steps - set(STEPS):
         parser.error(f"unknown steps {sorted(steps - set(STEPS))}; choose from {', '.join(STEPS)}")
     bench = Bench(out, reps[0], steps=steps)
+    bench.dbt_threads, bench.keep_work = args.threads, args.keep_work
+    bench.chunk_above, bench.chunk_events = parse_size(args.chunk_above), parse_size(args.chunk_events)
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     git_at_start = git_state()
+    def write_results() -> str:  # after every size, so a long run's finished sizes can be read meanwhile
+        result = {
+            "started_at": started, "git": git_at_start, "git_at_end": git_state(),
+            "reps": ",".join(map(str, reps[: len(sizes)])),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                       f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
+                       f"{platform.python_version()}",
+            "rows": bench.rows, "ratios": ratios(bench.rows), "details": bench.details, "failures": bench.failures,
+            "steps": STEP_TEXT,
+        }
+        (out / "results.json").write_text(json.dumps(result, indent=2, default=str))
+        text = markdown(result)
+        (out / "results.md").write_text(text)
+        return text
+
     for n, r in zip(sizes, reps, strict=False):
         bench.reps = r
         bench.details.setdefault(size_label(n), {})["reps"] = r
@@ -463,15 +495,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{size_label(n)}] FAILED: {exc}", flush=True)
         if not args.keep_work:
             shutil.rmtree(out / "work" / size_label(n), ignore_errors=True)
-    result = {
-        "started_at": started, "git": git_at_start, "git_at_end": git_state(), "reps": ",".join(map(str, reps[: len(sizes)])),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                   f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, {platform.python_version()}",
-        "rows": bench.rows, "ratios": ratios(bench.rows), "details": bench.details, "failures": bench.failures,
-        "steps": STEP_TEXT,
-    }
-    (out / "results.json").write_text(json.dumps(result, indent=2, default=str))
-    text = markdown(result)
-    (out / "results.md").write_text(text)
-    print(text)
+        write_results()
+    print(write_results())
     return 1 if bench.failures else 0
