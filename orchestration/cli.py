@@ -240,7 +240,7 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 def cmd_build(args, settings: Settings) -> int:
     from orchestration.lib import retention
-    from orchestration.lib.dbt import run_dbt
+    from orchestration.lib.dbt import duckdb_full_build_thread_args, run_dbt
     from orchestration.lib.publish import publish_after_build
     from orchestration.lib.snowflake_landing import uses_snowflake
     from orchestration.lib.warehouse import open_warehouse
@@ -255,12 +255,14 @@ def cmd_build(args, settings: Settings) -> int:
                 _load_register(settings), source_path=str(settings.register_path),
                 sha256=register_sha256(settings.register_path),
             )
-        after_purge = False
+        after_purge, threads = False, []
     else:
         with open_warehouse(settings.duckdb_path) as con:
             land_register_step(settings, con)
             after_purge = retention.rebuild_pending(con) and not args.select  # orchestration/lib/retention.py
-    command = ["build"]
+            # a full build over a large history runs on one dbt thread (orchestration/lib/dbt.py)
+            threads = duckdb_full_build_thread_args(con, args.full_refresh or after_purge)
+    command = ["build", *threads]
     if args.select:
         command += ["--select", *args.select]
     if args.full_refresh or after_purge:

@@ -51,6 +51,41 @@ def dbt_executable() -> str:
     return found
 
 
+#: A full build (``--full-refresh``, or the first build of a warehouse) over more events than this runs
+#: on ONE dbt thread. Measured at 10M events on the 2-core machine (docs/benchmarks.md, "dbt threads"):
+#: one thread 139 s, two threads 233 s - the big models each already use both cores inside DuckDB, and two
+#: of them side by side contend for the one 3 GB memory limit and spill. Below ~1M events (peak RSS 0.76 GB)
+#: the models fit side by side and the profile's two threads overlap dbt's per-node overhead. Incremental
+#: (nightly) builds keep the profile's threads: their nodes are small.
+SERIAL_FULL_BUILD_EVENTS_ENV = "COMMAND_CENTER_SERIAL_FULL_BUILD_EVENTS"
+DEFAULT_SERIAL_FULL_BUILD_EVENTS = 2_000_000
+
+
+def full_build_thread_args(events: int) -> list[str]:
+    """``["--threads", "1"]`` for a full build over more than the threshold's events, else ``[]``."""
+    raw = os.environ.get(SERIAL_FULL_BUILD_EVENTS_ENV, "").strip()
+    try:
+        threshold = int(raw) if raw else DEFAULT_SERIAL_FULL_BUILD_EVENTS
+    except ValueError:
+        raise DbtFailed(f"{SERIAL_FULL_BUILD_EVENTS_ENV} must be a whole number of events, not {raw!r}") from None
+    return ["--threads", "1"] if events > threshold else []
+
+
+def duckdb_full_build_thread_args(con, full_refresh: bool) -> list[str]:
+    """The thread arguments of a build on this DuckDB warehouse: one thread when the build is a full one
+    (``full_refresh``, or no mart built yet) over a large history (`full_build_thread_args`)."""
+    first_build = con.execute(
+        "select count(*) = 0 from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'fct_workflow_runs'").fetchone()[0]
+    if not (full_refresh or first_build):
+        return []
+    has_events = con.execute(
+        "select count(*) > 0 from information_schema.tables "
+        "where table_schema = 'raw' and table_name = 'workflow_events'").fetchone()[0]
+    events = con.execute("select count(*) from raw.workflow_events").fetchone()[0] if has_events else 0
+    return full_build_thread_args(events)
+
+
 def run_dbt(settings: Settings, command: list[str]) -> None:
     """Run dbt in a child process; raise DbtFailed with a readable summary when it fails.
 

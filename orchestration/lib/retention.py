@@ -431,15 +431,16 @@ def rebuild_after_purge(settings, log=print) -> bool:
     """The full-refresh ``dbt build`` a purge that deleted events calls for (``rebuild_pending``), then
     publish; the Dagster job runs it right after its purge, so the daily incremental build finds marts
     that match the raw tables. Returns whether it built (nothing pending: no build)."""
-    from orchestration.lib.dbt import run_dbt
+    from orchestration.lib.dbt import duckdb_full_build_thread_args, run_dbt
     from orchestration.lib.publish import publish_after_build
     from orchestration.lib.warehouse import open_warehouse
 
     with open_warehouse(settings.duckdb_path) as con:
         if not rebuild_pending(con):
             return False
+        threads = duckdb_full_build_thread_args(con, full_refresh=True)
     log("a retention purge deleted events: dbt build --full-refresh (docs/residency.md)")
-    run_dbt(settings, ["build", "--full-refresh"])
+    run_dbt(settings, ["build", "--full-refresh", *threads])
     with open_warehouse(settings.duckdb_path) as con:
         mark_rebuilt(con)
     publish_after_build(settings, out=log)
