@@ -50,6 +50,12 @@ def test_scope_permissions_and_person_columns():
     assert spec.reader_roles() == sorted(["viewer", "controller", "auditor", HOSTILE])
     assert spec.roles_of("a.lee@company.com") == {"controller": {"fulfillment_v2"}}
     assert spec.roles_of("z", ["audit", "cab"]) == {"auditor": {"*"}, "authority": {"*"}}
+    # the register's rbac.groups: a listed member holds the group's roles without --group
+    member = RbacSpec(spec.roles, spec.assignments, spec.redacted_fields,
+                      group_members={"cab": frozenset({"m@company.com"}), "audit": frozenset()})
+    assert member.groups_of("m@company.com") == ["cab"] and member.groups_of("z") == []
+    assert member.roles_of("m@company.com") == {"authority": {"*"}}
+    assert member.roles_of("m@company.com", ["audit"]) == {"auditor": {"*"}, "authority": {"*"}}
     assert role_reads_mart(spec, "controller", "fct_exceptions")
     assert not role_reads_mart(spec, "viewer", "fct_exceptions")  # needs read_exceptions too
     assert spec.masked_columns("viewer", MARTS["fct_exceptions"]) == ["routed_owner", "resolved_by"]
@@ -210,3 +216,14 @@ def test_a_register_file_error_names_its_line(tmp_path):
     for error, needle in zip(info.value.errors, ("read_exeptions", "ops_contoller", "fulfilment_v2"), strict=True):
         line = int(re.search(r"\(line (\d+)\)$", error).group(1))
         assert needle in error and needle in lines[line - 1], (error, lines[line - 1])
+
+
+def test_rbac_show_resolves_the_registers_group_members(capsys, monkeypatch):
+    """`rbac show` on the shipped register: a member of rbac.groups.CIO-change-advisory holds its role."""
+    from orchestration.cli import main
+
+    monkeypatch.delenv("COMMAND_CENTER_REGISTER", raising=False)
+    assert main(["rbac", "show", "--user", "cio@company.com"]) == 0
+    out = capsys.readouterr().out
+    assert "member of CIO-change-advisory" in out and "role change_authority:" in out
+    assert main(["rbac", "show", "--user", "nobody@company.com"]) == 1

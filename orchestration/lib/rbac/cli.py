@@ -44,6 +44,9 @@ def cmd_show(args, settings) -> int:
     from orchestration.lib.rbac.policy import ALL_WORKFLOWS, PII_PERMISSION, governed_schema
 
     spec = _spec(settings)
+    member_of = spec.groups_of(args.user)
+    if member_of:
+        print(f"{args.user}: member of {', '.join(member_of)} (register rbac.groups)")
     roles = spec.roles_of(args.user, args.group or [])
     if not roles:
         print(f"{args.user}: no rbac assignment (directly or through the groups given): no governed views")
@@ -102,7 +105,8 @@ def add_rbac_parser(sub) -> None:
     v.set_defaults(func=cmd_views)
     s = rsub.add_parser("show", help="a user's roles, scopes and the views to use")
     s.add_argument("--user", required=True)
-    s.add_argument("--group", action="append", help="a group the user belongs to (repeatable)")
+    s.add_argument("--group", action="append",
+                   help="a group the user belongs to beyond the register's rbac.groups (repeatable)")
     s.set_defaults(func=cmd_show)
     q = rsub.add_parser("snowflake-sql", help="write CREATE ROLE, grants, row access and masking policies for Snowflake")
     q.add_argument("--out", required=True)

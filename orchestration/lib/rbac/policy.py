@@ -59,6 +59,8 @@ class RbacSpec:
     roles: Mapping[str, frozenset[str]]
     assignments: tuple[Assignment, ...] = ()
     redacted_fields: frozenset[str] = field(default_factory=frozenset)
+    #: the register's rbac.groups: group -> its members (users); a user is in every group listing it
+    group_members: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         folded: dict[str, str] = {}
@@ -82,6 +84,7 @@ class RbacSpec:
                 for a in register.rbac.assignments for s in a.scope
             ),
             redacted_fields=frozenset(f.lower() for f in register.data_controls.redaction.fields),
+            group_members={g: frozenset(m) for g, m in register.rbac.groups.items()},
         )
 
     @classmethod
@@ -114,8 +117,14 @@ class RbacSpec:
         """Roles that get governed views / grants (sorted)."""
         return sorted(r for r in self.roles if self.reads_marts(r))
 
+    def groups_of(self, principal: str) -> list[str]:
+        """The register's groups (rbac.groups) that list the principal as a member, sorted."""
+        return sorted(g for g, members in self.group_members.items() if principal in members)
+
     def roles_of(self, principal: str, groups: Iterable[str] = ()) -> dict[str, frozenset[str]]:
-        """role -> the principal's own scope in it (through the user and the given groups)."""
+        """role -> the principal's own scope in it (through the user, the register's groups listing it
+        as a member, and the groups given - e.g. from an identity provider the register does not mirror)."""
+        groups = {*groups, *self.groups_of(principal)}
         names = {("user", principal), *(("group", g) for g in groups), ("group", principal)}
         out: dict[str, set[str]] = {}
         for a in self.assignments:
