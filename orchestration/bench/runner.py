@@ -30,9 +30,11 @@ END_DATE = date(2026, 11, 2)  # a Monday; fixed so every run of the benchmark se
 SEED = 20261102
 
 STEPS = ("ingest", "dbt_run_core", "dbt_run", "dbt_build", "incremental_land", "incremental_build",
-         "incremental_floor", "floor", "pandas")
+         "incremental_floor", "floor", "pandas", "polars")
 #: the nightly build (selectors.yml `nightly`): what the daily Dagster job runs (orchestration/defs/dbt.py)
 NIGHTLY_SELECTOR = "nightly"
+#: the steps that compute the floor's four outputs outside dbt, each checked equal to the marts (compare.py)
+PEERS = ("floor", "pandas", "polars")
 #: the marts the floor's four outputs are compared with; `dbt run --select` of them and their parents is
 #: the like-for-like counterpart of the floor (dbt_run_core)
 CORE_MARTS = ("fct_workflow_runs", "agg_workflow_weekly", "agg_exception_aging_weekly", "agg_exception_budget_monthly")
@@ -48,6 +50,7 @@ STEP_TEXT = {
                          "with the day, on a DuckDB holding the history",
     "floor": "hand-written DuckDB SQL (floor.sql) from the Parquet",
     "pandas": "pandas implementation from the Parquet",
+    "polars": "polars implementation from the Parquet (lazy scan_parquet, collect_all on the streaming engine)",
 }
 
 
@@ -181,7 +184,7 @@ class Bench:
         if "incremental_floor" in self.steps:
             self.incremental_floor(label, day_events, events, events_path, day_path, logs)
         self.floor_and_pandas(label, events, events_path, work, logs)
-        if {"floor", "pandas"} <= self.steps:
+        if self.steps & set(PEERS):
             self.check_equality(label, built, work)
 
     def generate(self, label: str, days: int, rpd: int, data: Path, events_path: Path,
@@ -300,8 +303,8 @@ class Bench:
         self.record("incremental_floor", label, day_events, runs, history_events=events)
 
     def floor_and_pandas(self, label: str, events: int, events_path: Path, work: Path, logs: Path) -> None:
-        """4. floor and 5. pandas (the first repetition writes its outputs for the equality check)."""
-        for step in ("floor", "pandas"):
+        """4. floor, 5. pandas and 6. polars (the first repetition writes its outputs for the equality check)."""
+        for step in PEERS:
             if step not in self.steps:
                 continue
             runs = []
@@ -313,9 +316,9 @@ class Bench:
             self.record(step, label, events, runs)
 
     def check_equality(self, label: str, built: Path, work: Path) -> None:
-        """The floor's and pandas' outputs equal the marts (else the ratios would compare different work)."""
+        """The floor's, pandas' and polars' outputs equal the marts (else the ratios would compare different work)."""
         self.details[label]["equality"] = {}
-        for step in ("floor", "pandas"):
+        for step in (s for s in PEERS if s in self.steps):
             report = compare_outputs(built, work / f"{step}_out")
             self.details[label]["equality"][step] = report
             for name, r in report.items():
@@ -374,6 +377,9 @@ def ratios(rows: list[dict]) -> list[dict]:
             "core_over_floor": ratio(m("dbt_run_core"), m("floor")),
             "pandas_over_build": ratio(m("pandas"), m("dbt_build")),
             "pandas_over_run": ratio(m("pandas"), m("dbt_run")),
+            "polars_over_build": ratio(m("polars"), m("dbt_build")),
+            "polars_over_run": ratio(m("polars"), m("dbt_run")),
+            "polars_over_floor": ratio(m("polars"), m("floor")),
             "incremental_over_floor": ratio(m("incremental_build"), m("incremental_floor")),
         })
     inc = [(s, by[("incremental_build", s)]["median_s"]) for s in sizes if ("incremental_build", s) in by]
@@ -402,7 +408,7 @@ def markdown(result: dict) -> str:
         f"at the end `{result['git_at_end']['commit'][:12]}` with {result['git_at_end']['dirty_paths']}",
         f"- machine: {result['machine']}; repetitions per size: {result['reps']} (median; peak RSS = max over reps)",
         "- data: the project's generator, Parquet, defect_rate=0 (nothing quarantined, so the floor and "
-        "pandas read the same events the landing loads)", "",
+        "pandas and polars read the same events the landing loads)", "",
         "| step | size | events | reps | median s | min-max s | events/s | peak RSS MiB |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
@@ -411,12 +417,14 @@ def markdown(result: dict) -> str:
                      f"{r['min_s']:.2f}-{r['max_s']:.2f} | {r['events_per_s'] or 0:,} | {r['peak_rss_mib']:.0f} |")
     lines += ["", "incremental rows: events = the day landed (history = the size).", "",
               "| size | dbt build / floor | dbt run / floor | dbt run core / floor | pandas / dbt build | pandas / dbt run | "
-              "nightly build / incremental floor | incremental 10M / 1M |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+              "polars / dbt build | polars / dbt run | polars / floor | nightly build / incremental floor | "
+              "incremental 10M / 1M |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in result["ratios"]:
         lines.append(f"| {r['size']} | {r.get('build_over_floor', '')} | {r.get('run_over_floor', '')} | "
                      f"{r.get('core_over_floor', '')} | "
                      f"{r.get('pandas_over_build', '')} | {r.get('pandas_over_run', '')} | "
+                     f"{r.get('polars_over_build', '')} | {r.get('polars_over_run', '')} | {r.get('polars_over_floor', '')} | "
                      f"{r.get('incremental_over_floor', '')} | {r.get('incremental_over_incremental', '')} |")
     lines += ["", "## Equality with the marts", ""]
     for size, d in result["details"].items():

@@ -1,6 +1,6 @@
 """The benchmark as a smoke test (CI size): `python -m orchestration.bench` at ~20k events, one
-repetition, exits 0, writes the table with every step and passes the equality check (floor and
-pandas outputs equal the marts). The real numbers come from `make bench` (docs/benchmarks.md)."""
+repetition, exits 0, writes the table with every step and passes the equality check (floor,
+pandas and polars outputs equal the marts). The real numbers come from `make bench` (docs/benchmarks.md)."""
 from __future__ import annotations
 
 import json
@@ -27,7 +27,7 @@ def test_bench_runs_at_a_tiny_size(tmp_path):
     for row in result["rows"]:
         assert row["size"] == "20k" and row["median_s"] > 0 and row["peak_rss_mib"] > 0
     equality = result["details"]["20k"]["equality"]
-    assert set(equality) == {"floor", "pandas"}
+    assert set(equality) == {"floor", "pandas", "polars"}
     for report in equality.values():
         assert set(report) == {"runs", "weekly", "exception_ttr", "monthly"}
         assert all(r["ok"] and r["mart_rows"] > 0 for r in report.values())
