@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+import resource
 import shutil
 import sys
 import time
@@ -135,6 +136,19 @@ def child(bench, step: str, args: dict, log: Path):
 # -- parent side --------------------------------------------------------------------------------------
 
 
+class ChildCPU:
+    """CPU seconds (user + system) of the children reaped inside the block: a child's whole process tree,
+    dbt's DuckDB threads included. Unlike wall time it hardly depends on what else the machine runs."""
+
+    def __enter__(self) -> ChildCPU:
+        self._u0, self.seconds = resource.getrusage(resource.RUSAGE_CHILDREN), 0.0
+        return self
+
+    def __exit__(self, *exc) -> None:
+        u = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.seconds = round(u.ru_utime - self._u0.ru_utime + u.ru_stime - self._u0.ru_stime, 2)
+
+
 def generate_chunks(bench, label: str, target_events: int, data: Path) -> tuple[list[Path], dict]:
     """The size's chunks, generated once (one child each) and reused while the arguments match."""
     from orchestration.bench.runner import END_DATE, SEED, plan_for
@@ -151,13 +165,14 @@ def generate_chunks(bench, label: str, target_events: int, data: Path) -> tuple[
                   f"runs/day/workflow (defect_rate=0) ...")
         chunks = []
         for c, f in zip(plan, files, strict=True):
-            m = child(bench, "generate_chunk", {"days": days, "runs_per_day": c["runs_per_day"], "seed": c["seed"],
-                                                "end_date": END_DATE.isoformat(), "out": str(f)},
-                      data / f"generate-{c['index']:03d}.log")
+            with ChildCPU() as cpu:
+                m = child(bench, "generate_chunk", {"days": days, "runs_per_day": c["runs_per_day"], "seed": c["seed"],
+                                                    "end_date": END_DATE.isoformat(), "out": str(f)},
+                          data / f"generate-{c['index']:03d}.log")
             chunks.append({"events": m.result["events"], "runs": m.result["runs"], "wall_s": round(m.wall, 2),
-                           "peak_rss_mib": round(m.rss_kib / 1024, 1)})
-            bench.log(f"  chunk {c['index'] + 1}/{len(plan)}: {m.result['events']:,} events in {m.wall:.1f} s, "
-                      f"peak RSS {m.rss_kib / 1024:.0f} MiB")
+                           "cpu_s": cpu.seconds, "peak_rss_mib": round(m.rss_kib / 1024, 1)})
+            bench.log(f"  chunk {c['index'] + 1}/{len(plan)}: {m.result['events']:,} events in {m.wall:.1f} s "
+                      f"(CPU {cpu.seconds:.1f} s), peak RSS {m.rss_kib / 1024:.0f} MiB")
         meta = {"args": gen_args, "events": sum(c["events"] for c in chunks), "runs": sum(c["runs"] for c in chunks),
                 "chunks": chunks}
         meta_path.write_text(json.dumps(meta, indent=2))
@@ -179,30 +194,32 @@ def run_scale_size(bench, target_events: int, keep_work: bool = False) -> None:
     bench.log(f"[{label}] {events:,} events, {meta['runs']:,} runs in {len(files)} chunks")
     gen = Measured(sum(c["wall_s"] for c in chunks), sum(c["wall_s"] for c in chunks),
                    int(max(c["peak_rss_mib"] for c in chunks) * 1024), {})
-    bench.record("generate", label, events, [gen], chunks=len(files))
+    gen_cpu = sum(c["cpu_s"] for c in chunks) if all("cpu_s" in c for c in chunks) else None
+    bench.record("generate", label, events, [gen], chunks=len(files), cpu_s=gen_cpu)
 
     work, logs = bench.out / "work" / label, bench.out / "logs" / label
     shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(logs, ignore_errors=True)
     work.mkdir(parents=True)
     db = work / "build.duckdb"
-    land = child(bench, "land_chunks", {"db": str(db), "files": [str(f) for f in files]}, logs / "land_chunks.log")
+    with ChildCPU() as cpu:
+        land = child(bench, "land_chunks", {"db": str(db), "files": [str(f) for f in files]}, logs / "land_chunks.log")
     r = land.result
     if r["rows_quarantined"] or r["rows_loaded"] != events or r["ledger_rows"] < len(files):
         bench.failures.append(f"[{label}] chunked landing: loaded {r['rows_loaded']:,} of {events:,}, quarantined "
                               f"{r['rows_quarantined']:,}, {r['ledger_rows']} ledger rows for {len(files)} files")
     bench.record("ingest", label, events, [land], chunks=len(files), rows_loaded=r["rows_loaded"],
-                 max_temp_bytes=r["max_temp_bytes"])
+                 max_temp_bytes=r["max_temp_bytes"], cpu_s=cpu.seconds)
     d["ingest_chunk_seconds"] = r["chunk_seconds"]
     d["landed_db_bytes"] = db.stat().st_size
 
     if "dbt_build" in bench.steps:
         target = work / "target_build"
-        with TempDirWatch(Path(str(db) + ".tmp"), every=0.5) as watch:
+        with TempDirWatch(Path(str(db) + ".tmp"), every=0.5) as watch, ChildCPU() as cpu:
             build = bench.dbt("build", db, target, logs / "dbt_build.log")
         rr = build.result["run_results"]
         bench.record("dbt_build", label, events, [build], chunks=len(files), max_temp_bytes=watch.max_bytes,
-                     threads=bench.dbt_threads)
+                     threads=bench.dbt_threads, cpu_s=cpu.seconds)
         d.update({"dbt_build_top_models": top_nodes(rr, kind="model."), "dbt_build_top_nodes": top_nodes(rr),
                   "dbt_build_nodes": len(rr.get("results", [])), "dbt_build_elapsed": rr.get("elapsed_time"),
                   "built_db_bytes": db.stat().st_size})
@@ -210,19 +227,33 @@ def run_scale_size(bench, target_events: int, keep_work: bool = False) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _per_event(value, base_value, ev_ratio) -> tuple[float | None, float | None]:
+    """(value / base_value, that / ev_ratio): the growth and the growth per event (1.0 = linear)."""
+    if not (value and base_value and ev_ratio):
+        return None, None
+    ratio = value / base_value
+    return round(ratio, 2), round(ratio / ev_ratio, 2)
+
+
 def scale_rows(rows: list[dict]) -> list[dict]:
-    """Per step and size: seconds, events/s, peak RSS and the ratios to the same step at 10M (same run)."""
+    """Per step and size: seconds, CPU seconds, events/s, peak RSS and the growth against the same step at
+    10M in the same run, in wall time and in CPU time, in total and per event (1.0 = linear)."""
     by = {(r["step"], r["size"]): r for r in rows}
     out = []
     for r in rows:
         if r["step"] not in SCALE_STEPS or not ("chunks" in r or r["size"] == BASELINE):
             continue
-        base = by.get((r["step"], BASELINE))
-        time_ratio = round(r["median_s"] / base["median_s"], 2) if base and base["median_s"] else None
-        ev_ratio = r["events"] / base["events"] if base and base["events"] else None
-        out.append({**r, "time_vs_10M": time_ratio, "events_vs_10M": round(ev_ratio, 2) if ev_ratio else None,
-                    "per_event_vs_10M": round(time_ratio / ev_ratio, 2) if time_ratio and ev_ratio else None})
+        base = by.get((r["step"], BASELINE)) or {}
+        ev_ratio = r["events"] / base["events"] if base.get("events") else None
+        time_ratio, per_event = _per_event(r["median_s"], base.get("median_s"), ev_ratio)
+        cpu_ratio, cpu_per_event = _per_event(r.get("cpu_s"), base.get("cpu_s"), ev_ratio)
+        out.append({**r, "events_vs_10M": round(ev_ratio, 2) if ev_ratio else None, "time_vs_10M": time_ratio,
+                    "per_event_vs_10M": per_event, "cpu_vs_10M": cpu_ratio, "cpu_per_event_vs_10M": cpu_per_event})
     return out
+
+
+def _cell(value, fmt: str = "") -> str:
+    return "" if value is None else format(value, fmt)
 
 
 def scale_markdown(result: dict) -> list[str]:
@@ -230,20 +261,23 @@ def scale_markdown(result: dict) -> list[str]:
     if not any("chunks" in r for r in rows):
         return []
     lines = ["", "## Scale (chunked generation; issue 15 target 4)", "",
-             "time / 10M and per event / 10M against the same step at 10M in this run (per event 1.0 = linear).", "",
-             "| step | size | events | chunks | s | events/s | peak RSS MiB | DuckDB temp max MiB | time / 10M | "
-             "per event / 10M |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "Growth against the same step at 10M in this run: total and per event (per event 1.0 = linear), in "
+             "wall time and in CPU time (user + system of the step's process tree; less sensitive to load).", "",
+             "| step | size | events | chunks | wall s | CPU s | events/s | peak RSS MiB | DuckDB temp max MiB | "
+             "wall / 10M | wall per event / 10M | CPU / 10M | CPU per event / 10M |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         temp = r.get("max_temp_bytes")
         lines.append(f"| {r['step']} | {r['size']} | {r['events']:,} | {r.get('chunks', 1)} | {r['median_s']:.1f} | "
-                     f"{r['events_per_s'] or 0:,} | {r['peak_rss_mib']:.0f} | "
-                     f"{'' if temp is None else f'{temp / 2**20:.0f}'} | {r['time_vs_10M'] or ''} | "
-                     f"{r['per_event_vs_10M'] or ''} |")
+                     f"{_cell(r.get('cpu_s'), '.1f')} | {r['events_per_s'] or 0:,} | {r['peak_rss_mib']:.0f} | "
+                     f"{'' if temp is None else f'{temp / 2**20:.0f}'} | {_cell(r['time_vs_10M'])} | "
+                     f"{_cell(r['per_event_vs_10M'])} | {_cell(r['cpu_vs_10M'])} | {_cell(r['cpu_per_event_vs_10M'])} |")
     for size, d in result["details"].items():
         if d.get("mode") == "chunked":
             lines.append(f"- {size}: {d['events']:,} events, {d['runs']:,} runs, {d['chunks']} chunks; landed warehouse "
                          f"{d.get('landed_db_bytes', 0) / 2**30:.2f} GiB, built {d.get('built_db_bytes', 0) / 2**30:.2f} "
-                         f"GiB; dbt --threads {d.get('dbt_threads')}; {d.get('dbt_build_nodes', 0)} nodes")
+                         f"GiB; dbt --threads {d.get('dbt_threads')}; {d.get('dbt_build_nodes', 0)} nodes; landing s "
+                         f"per chunk {d.get('ingest_chunk_seconds')}")
     return lines
 
 

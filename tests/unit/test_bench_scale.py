@@ -104,15 +104,16 @@ def test_chunks_land_exactly_once_each(chunks, tmp_path):
 def test_ratios_against_10m_by_hand():
     rows = [
         {"step": "ingest", "size": "10M", "events": 10_000_000, "median_s": 40.0, "events_per_s": 250_000,
-         "peak_rss_mib": 900.0, "chunks": 4, "max_temp_bytes": 0},
+         "peak_rss_mib": 900.0, "chunks": 4, "max_temp_bytes": 0, "cpu_s": 60.0},
         {"step": "ingest", "size": "30M", "events": 30_000_000, "median_s": 150.0, "events_per_s": 200_000,
-         "peak_rss_mib": 1000.0, "chunks": 10, "max_temp_bytes": 2**20},
+         "peak_rss_mib": 1000.0, "chunks": 10, "max_temp_bytes": 2**20, "cpu_s": 200.0},
         {"step": "floor", "size": "30M", "events": 30_000_000, "median_s": 1.0, "events_per_s": 1, "peak_rss_mib": 1.0},
     ]
     got = {(r["step"], r["size"]): r for r in scale_rows(rows)}
     assert set(got) == {("ingest", "10M"), ("ingest", "30M")}
     assert got[("ingest", "30M")]["time_vs_10M"] == 3.75  # 150 / 40
     assert got[("ingest", "30M")]["per_event_vs_10M"] == 1.25  # 3.75 / 3
+    assert got[("ingest", "30M")]["cpu_vs_10M"] == 3.33 and got[("ingest", "30M")]["cpu_per_event_vs_10M"] == 1.11
     assert got[("ingest", "10M")]["per_event_vs_10M"] == 1.0
     md = "\n".join(scale_markdown({"rows": rows, "details": {}}))
-    assert "| ingest | 30M | 30,000,000 | 10 | 150.0 | 200,000 | 1000 | 1 | 3.75 | 1.25 |" in md
+    assert "| ingest | 30M | 30,000,000 | 10 | 150.0 | 200.0 | 200,000 | 1000 | 1 | 3.75 | 1.25 | 3.33 | 1.11 |" in md
