@@ -21,6 +21,7 @@ from pathlib import Path
 from orchestration.bench.compare import compare_outputs
 from orchestration.bench.landing_bench import landing_markdown, run_landing
 from orchestration.bench.scale import CHUNK_EVENTS, CHUNKED_ABOVE, run_scale_size, scale_markdown
+from orchestration.lib.dbt import full_build_thread_args
 from orchestration.settings import REPO_ROOT, TELEMETRY_OFF
 
 #: events per (day x runs_per_day) of the generator with the repository's register (~12.2 events
@@ -238,7 +239,8 @@ class Bench:
         for i in range(self.reps if "dbt_run" in self.steps else 0):
             db = work / "run.duckdb"
             shutil.copyfile(landed, db)
-            runs.append(self.dbt("run", db, work / f"target_run_{i}", logs / f"dbt_run_{i}.log"))
+            runs.append(self.dbt("run", db, work / f"target_run_{i}", logs / f"dbt_run_{i}.log",
+                                 tuple(full_build_thread_args(events))))
             db.unlink()
         if runs:
             self.last_run_results = runs[-1].result["run_results"]
@@ -247,8 +249,11 @@ class Bench:
         built = work / "build.duckdb"
         for i in range(self.reps):
             shutil.copyfile(landed, built)
-            runs.append(self.dbt("build", built, work / f"target_build_{i}", logs / f"dbt_build_{i}.log"))
+            # a first build: the same thread choice as `command-center build` (orchestration/lib/dbt.py)
+            runs.append(self.dbt("build", built, work / f"target_build_{i}", logs / f"dbt_build_{i}.log",
+                                 tuple(full_build_thread_args(events))))
         self.record("dbt_build", label, events, runs)
+        self.details[label]["dbt_build_threads"] = (full_build_thread_args(events) or ["", "profile (2)"])[1]
         self.details[label]["dbt_build_top_models"] = top_nodes(runs[-1].result["run_results"], kind="model.")
         self.details[label]["dbt_build_top_nodes"] = top_nodes(runs[-1].result["run_results"])
         self.details[label]["dbt_run_top_models"] = top_nodes(self.last_run_results, kind="model.")
