@@ -21,51 +21,31 @@
     which recomputes the loads landed since the last passing check (ledger or events loaded_at after
     the watermark, macros/nightly/nightly_build.sql) and keeps the other loads' rows. A change to an
     old load's events is found by the weekly full check (selector weekly_full_checks), which
-    recomputes every load, or by any plain build. -#}
+    recomputes every load, or by any plain build.
+    The nightly scope is a literal list of load ids (macro ledger_gate_nightly_load_filter, computed
+    once from the ledger and the events loaded after the mark), so the 10M-row event scan reads only
+    the row groups of those loads; the events view is read directly in each CTE (a CTE read twice is
+    materialized whole by DuckDB). -#}
 
 {%- set new_loads_only = is_incremental() and is_nightly_build() %}
+{%- set load_filter = ledger_gate_nightly_load_filter('load_id') if new_loads_only else 'true' %}
 
 with
 
-all_events as (
-
-    select * from {{ ref('stg_command_center__workflow_events') }}
-
-),
-
-{% if new_loads_only -%}
--- the nightly build: the loads landed since the last passing check (by the ledger or by their events)
-loads_in_scope as (
-
-    select load_id from {{ ref('stg_command_center__load_ledger') }}
-    where {{ touched_since_last_check('loaded_at') }}
-
-    union
-
-    select distinct load_id from all_events
-    where {{ touched_since_last_check('loaded_at') }}
-
-),
-
-{% endif -%}
 ledger as (
 
     select load_id, rows_loaded, first_event_ts, loaded_fingerprint
     from {{ ref('stg_command_center__load_ledger') }}
     -- a governance log's rows are in raw.governance_actions, not events: `command-center verify` checks them
     where log_format <> 'governance'
-    {%- if new_loads_only %}
-        and load_id in (select load_id from loads_in_scope)
-    {%- endif %}
+        and {{ load_filter }}
 
 ),
 
 events as (
 
-    select * from all_events
-    {%- if new_loads_only %}
-    where load_id in (select load_id from loads_in_scope)
-    {%- endif %}
+    select * from {{ ref('stg_command_center__workflow_events') }}
+    where {{ load_filter }}
 
 ),
 
@@ -85,9 +65,7 @@ purged as (
     select load_id, rows_purged, fingerprint_purged
     from {{ ref('stg_retention__purged_loads') }}
     where table_name = 'workflow_events'
-    {%- if new_loads_only %}
-        and load_id in (select load_id from loads_in_scope)
-    {%- endif %}
+        and {{ load_filter }}
 
 ),
 
@@ -108,7 +86,8 @@ present as (
 
 retention_boundary as (
 
-    select min(event_ts) as earliest_event_ts from all_events
+    -- (DuckDB answers this from the table's statistics, without a scan)
+    select min(event_ts) as earliest_event_ts from {{ ref('stg_command_center__workflow_events') }}
 
 ),
 
