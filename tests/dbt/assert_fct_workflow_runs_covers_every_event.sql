@@ -1,7 +1,9 @@
-{{ config(meta={'dagster': {'ref': {'name': 'fct_workflow_runs'}}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'fct_workflow_runs'}}}, tags=['full_history']) }}
 {#- Completeness across layers: every (workflow_id, run_id) in the staged events is exactly one
     run in fct_workflow_runs, carrying all of its events - no run dropped, none invented, no
-    fan-out from the joins. -#}
+    fan-out from the joins. Whole history (tag full_history): the weekly full check runs it; the
+    nightly build runs its companion over the runs touched since the last passing check
+    (assert_fct_workflow_runs_covers_every_new_event). -#}
 
 with
 

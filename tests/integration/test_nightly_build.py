@@ -6,7 +6,9 @@
 - a violation planted in OLD data (a duplicate event_id written outside landing, with an old loaded_at)
   is not the nightly check's: its companion passes, and the full (weekly) check fails on it;
 - a violation in NEW data (a duplicate of an old event landed after the last passing check) fails the
-  nightly check.
+  nightly check;
+- the same for the grain test (unique_combination_of_columns) and the cross-layer coverage test
+  (assert_fct_workflow_runs_covers_every_event) against their nightly companions.
 The shared warehouse was built with a plain `dbt build`, which recorded the watermark the companions read.
 """
 from __future__ import annotations
@@ -23,6 +25,20 @@ from orchestration.settings import prepare_environment
 STG = "stg_command_center__workflow_events"
 COMPANION = f"unique_new_{STG}_event_id"  # the nightly check (generic test unique_touched_since_last_check)
 FULL = f"unique_{STG}_event_id"  # the whole-history unique test (tag full_history)
+
+
+# the grain (unique_combination_of_columns) and cross-layer coverage checks: whole history weekly, new rows nightly
+GRAIN_MODEL = "int_stage_attempts_summarized"
+GRAIN_FULL = f"unique_combination_of_columns_{GRAIN_MODEL}_workflow_id__run_id__stage__attempt"
+GRAIN_COMPANION = GRAIN_FULL.replace("unique_", "unique_new_", 1)
+COVERS_FULL = "assert_fct_workflow_runs_covers_every_event"
+COVERS_COMPANION = "assert_fct_workflow_runs_covers_every_new_event"
+
+
+def _companion(full_history_test: str) -> str:
+    if full_history_test.startswith("unique_"):
+        return full_history_test.replace("unique_", "unique_new_", 1)
+    return full_history_test.replace("_every_", "_every_new_", 1)
 
 
 def _ls(settings, *args: str) -> list[dict]:
@@ -54,9 +70,11 @@ def test_selectors_split_the_checks(shared_warehouse_copy):
     assert "fct_slo_weekly_snapshot" not in nightly_names  # the weekly-partitioned model has its own job
     full_history = {n["name"] for n in everything if "full_history" in (n.get("tags") or [])}
     assert FULL in full_history
-    # every whole-history (unique) test has its nightly companion, unique_new_<model>_<column>
+    # every whole-history test has its nightly companion: unique_new_<model>_<column>,
+    # unique_new_combination_of_columns_<model>_<columns>, assert_..._every_new_...
     for name in full_history:
-        assert name.replace("unique_", "unique_new_", 1) in nightly_names, f"{name} has no nightly companion"
+        assert _companion(name) in nightly_names, f"{name} has no nightly companion"
+    assert GRAIN_FULL in full_history and COVERS_FULL in full_history
     # the weekly full check runs every data test (whole-history ones included) and the ledger gate
     data_tests = {n["name"] for n in everything if n["resource_type"] == "test"}
     assert {n["name"] for n in weekly if n["resource_type"] == "test"} == data_tests
@@ -88,6 +106,50 @@ def test_old_violation_weekly_new_violation_nightly(shared_warehouse_copy):
         """, [watermark])
     failure = _test(shared_warehouse_copy, COMPANION)
     assert failure is not None and COMPANION in failure, failure
+
+
+def test_grain_and_coverage_old_violation_weekly_new_violation_nightly(shared_warehouse_copy):
+    db = str(shared_warehouse_copy.duckdb_path)
+    with duckdb.connect(db) as con:
+        (watermark,) = con.execute("select max(checked_through) from intermediate.build_checked_through").fetchone()
+        # OLD data: a stage attempt's row twice (as old as the row), and a run missing from
+        # fct_workflow_runs (its events and every row were loaded / written before the mark)
+        con.execute(f"""
+            insert into intermediate.{GRAIN_MODEL}
+            select * from intermediate.{GRAIN_MODEL}
+            where (workflow_id, run_id, stage, attempt) = (
+                select (workflow_id, run_id, stage, attempt) from intermediate.{GRAIN_MODEL}
+                order by workflow_id, run_id, stage, attempt limit 1)
+        """)
+        con.execute("""
+            delete from marts.fct_workflow_runs
+            where (workflow_id, run_id) = (select (workflow_id, run_id) from marts.fct_workflow_runs
+                                           order by workflow_id, run_id limit 1)
+        """)
+    companions = f"{GRAIN_COMPANION} {COVERS_COMPANION}"
+    assert _test(shared_warehouse_copy, companions) is None, "the nightly checks look only at new rows"
+    failure = _test(shared_warehouse_copy, f"{GRAIN_FULL} {COVERS_FULL}")
+    assert failure is not None and GRAIN_FULL in failure and COVERS_FULL in failure, failure
+
+    with duckdb.connect(db) as con:
+        # NEW data: another attempt's row repeated by a row written after the mark, and a new event
+        # of an old run landed after the mark (fct_workflow_runs not rebuilt: one event short)
+        con.execute(f"""
+            insert into intermediate.{GRAIN_MODEL}
+            select * replace (cast(? as timestamp) + interval 1 hour as max_loaded_at)
+            from intermediate.{GRAIN_MODEL}
+            where (workflow_id, run_id, stage, attempt) = (
+                select (workflow_id, run_id, stage, attempt) from intermediate.{GRAIN_MODEL}
+                order by workflow_id desc, run_id desc, stage, attempt limit 1)
+        """, [watermark])
+        con.execute("""
+            insert into raw.workflow_events
+            select * replace (event_id || '-late' as event_id, cast(? as timestamp) + interval 1 hour as loaded_at)
+            from raw.workflow_events
+            where event_id = (select max(event_id) from raw.workflow_events)
+        """, [watermark])
+    failure = _test(shared_warehouse_copy, companions)
+    assert failure is not None and GRAIN_COMPANION in failure and COVERS_COMPANION in failure, failure
 
 
 @pytest.mark.parametrize("selection", ["nightly", "weekly_full_checks"])
