@@ -165,3 +165,74 @@ def test_the_exposure_rules_catch_a_violation(manifest):
                   test_semantic_models_read_marts_only):
         with pytest.raises(AssertionError):
             check(broken)
+
+
+# Key columns (a `unique*` test's column or a unique_combination_of_columns member) that carry no not-null
+# check today: a grain with a "none" member (a quarantined row without workflow_id, a workflow-wide stuck
+# threshold, a default labor rate) or keys whose owners have not added one yet. The list may only shrink.
+KEYS_WITHOUT_NOT_NULL = {
+    ("agg_quarantine_reasons", "workflow_id"), ("int_case_events_sequenced", "event_seq"),
+    ("int_slo_burn_rates", "instant_bucket"), ("int_slo_burn_rates", "sli"), ("int_slo_burn_rates", "workflow_id"),
+    ("stg_governance__alert_runbooks", "scope"), ("stg_governance__alert_runbooks", "scope_key"),
+    ("stg_governance__alert_severities", "severity"), ("stg_governance__labor_rates", "owner_team"),
+    ("stg_governance__stuck_thresholds", "stage"),
+}
+
+
+def _enforces_not_null(node: dict, column: str) -> bool:
+    """The database itself rejects a NULL in ``column``: an enforced contract, a table or incremental
+    materialization (a view cannot enforce; without a contract dbt ignores constraints) and a not_null
+    constraint on the column (or a model-level one naming it)."""
+    if node["resource_type"] != "model" or not node["config"].get("contract", {}).get("enforced"):
+        return False
+    if node["config"].get("materialized") not in ("table", "incremental"):
+        return False
+    constraints = [c for c in node["columns"].get(column, {}).get("constraints", []) if c["type"] == "not_null"]
+    constraints += [c for c in node.get("constraints", []) if c["type"] == "not_null" and column in (c.get("columns") or [])]
+    return bool(constraints)
+
+
+def _tests_by_kind(manifest: dict, prefix: str) -> dict[tuple[str, str], str]:
+    """(parent unique_id, column) -> a test name, for the generic tests whose name starts with ``prefix``."""
+    found = {}
+    for node in manifest["nodes"].values():
+        meta = node.get("test_metadata") or {}
+        if node["resource_type"] != "test" or not meta.get("name", "").startswith(prefix):
+            continue
+        parent = node.get("attached_node") or node["depends_on"]["nodes"][0]
+        kwargs = meta.get("kwargs") or {}
+        for column in kwargs.get("combination_of_columns") or [kwargs.get("column_name") or node.get("column_name")]:
+            if column:
+                found[(parent, column)] = node["name"]
+    return found
+
+
+def test_not_null_constraints_are_enforced(manifest):
+    """A not_null constraint stands in for a not_null test only where the database enforces it."""
+    unenforced = sorted(f"{node['name']}.{column}" for node in _models(manifest).values()
+                        for column, spec in node["columns"].items()
+                        if any(c["type"] == "not_null" for c in spec.get("constraints", []))
+                        and not _enforces_not_null(node, column))
+    assert unenforced == [], "not_null constraints nothing enforces (a view, or no enforced contract): use a not_null test"
+
+
+def test_every_key_column_is_checked_not_null(manifest):
+    """A key column carries a not_null data test or a not_null constraint the database enforces."""
+    not_null_tests = _tests_by_kind(manifest, "not_null")
+    unchecked = set()
+    for parent, column in _tests_by_kind(manifest, "unique"):
+        node = manifest["nodes"].get(parent) or manifest["sources"].get(parent)
+        if (parent, column) not in not_null_tests and not _enforces_not_null(node, column):
+            unchecked.add((node["name"], column))
+    assert unchecked - KEYS_WITHOUT_NOT_NULL == set(), "key columns with neither a not_null test nor an enforced constraint"
+    assert KEYS_WITHOUT_NOT_NULL - unchecked == set(), "checked now: remove them from KEYS_WITHOUT_NOT_NULL"
+
+
+def test_the_not_null_rules_catch_a_violation(manifest):
+    broken = json.loads(json.dumps(manifest))
+    runs = next(node for node in _models(broken).values() if node["name"] == "int_runs_summarized")
+    assert _enforces_not_null(runs, "run_id")
+    runs["config"]["materialized"] = "view"  # the constraint is no longer enforced, and run_id has no test
+    for check in (test_not_null_constraints_are_enforced, test_every_key_column_is_checked_not_null):
+        with pytest.raises(AssertionError):
+            check(broken)
