@@ -8,7 +8,7 @@
 
 with
 
-{{ incremental_scope_ctes(ref('stg_command_center__workflow_events'), ['workflow_id', 'run_id']) }}
+{{ incremental_scope_ctes(ref('stg_command_center__workflow_events'), ['workflow_id', 'run_id'], floor_source=ref('int_runs_summarized')) }}
 
 run_bounds as (
 
