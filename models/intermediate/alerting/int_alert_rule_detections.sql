@@ -49,12 +49,6 @@ runs as (
 
 ),
 
-events as (
-
-    select * from {{ ref('stg_command_center__workflow_events') }}
-
-),
-
 case_events as (
 
     select * from {{ ref('int_case_events_sequenced') }}
@@ -169,6 +163,16 @@ business_seconds as (
 
 business_cumulative as (
 
+    -- one local day: one spine row, no window
+    select
+        business_seconds.*,
+        day_seconds as cumulative_seconds
+
+    from business_seconds
+    where local_start_day = local_end_day
+
+    union all
+
     select
         business_seconds.*,
         sum(day_seconds) over (
@@ -177,6 +181,7 @@ business_cumulative as (
         ) as cumulative_seconds
 
     from business_seconds
+    where local_start_day < local_end_day
 
 ),
 
@@ -208,6 +213,22 @@ business_latency as (
 
 ),
 
+latency_measured as (
+
+    select
+        wall_clock_latency.*,
+        'seconds' as observed_unit,
+        'false' as business_hours_only
+    from wall_clock_latency
+    union all
+    select
+        business_latency.*,
+        'business_seconds' as observed_unit,
+        'true' as business_hours_only
+    from business_latency
+
+),
+
 latency_detections as (
 
     select
@@ -219,40 +240,17 @@ latency_detections as (
         measured_to as window_end,
         observed_value,
         threshold_seconds as threshold_value,
-        'seconds' as observed_unit,
+        observed_unit,
         {{ alert_json_object([
             ('run_id', alert_json_string('run_id')),
             ('stage', alert_json_string('stage')),
             ('attempt', alert_json_number('attempt')),
             ('seconds', alert_json_number('observed_value')),
             ('threshold_seconds', alert_json_number('threshold_seconds')),
-            ('business_hours_only', "'false'"),
+            ('business_hours_only', 'business_hours_only'),
         ]) }} as evidence
 
-    from wall_clock_latency
-
-    union all
-
-    select
-        rule_name,
-        workflow_id,
-        run_id as subject,
-        detected_at,
-        started_at as window_start,
-        measured_to as window_end,
-        observed_value,
-        threshold_seconds as threshold_value,
-        'business_seconds' as observed_unit,
-        {{ alert_json_object([
-            ('run_id', alert_json_string('run_id')),
-            ('stage', alert_json_string('stage')),
-            ('attempt', alert_json_number('attempt')),
-            ('seconds', alert_json_number('observed_value')),
-            ('threshold_seconds', alert_json_number('threshold_seconds')),
-            ('business_hours_only', "'true'"),
-        ]) }} as evidence
-
-    from business_latency
+    from latency_measured
 
 ),
 
@@ -308,16 +306,12 @@ quality_detections as (
 
 -- completeness ----------------------------------------------------------------------------------
 
-completeness_runs as (
+completeness_event_counts as (
 
     select
         rules.rule_name,
-        rules.workflow_id,
-        rules.required_stage,
-        rules.required_field,
-        runs.run_id,
-        runs.started_at,
-        runs.ended_at,
+        events.workflow_id,
+        events.run_id,
         sum(case when events.stage = rules.required_stage then 1 else 0 end) as required_stage_events,
         count(
             case rules.required_field
@@ -332,17 +326,37 @@ completeness_runs as (
             end
         ) as required_field_values
 
+    -- (not a CTE: DuckDB materialized it whole)
+    from {{ ref('stg_command_center__workflow_events') }} as events
+    inner join rules
+        on events.workflow_id = rules.workflow_id
+        and rules.kind = 'completeness'
+    group by rules.rule_name, events.workflow_id, events.run_id
+
+),
+
+completeness_runs as (
+
+    select
+        rules.rule_name,
+        rules.workflow_id,
+        rules.required_stage,
+        rules.required_field,
+        runs.run_id,
+        runs.started_at,
+        runs.ended_at,
+        counts.required_stage_events,
+        counts.required_field_values
+
     from runs
     inner join rules
         on runs.workflow_id = rules.workflow_id
         and rules.kind = 'completeness'
-    inner join events
-        on runs.workflow_id = events.workflow_id
-        and runs.run_id = events.run_id
+    inner join completeness_event_counts as counts
+        on rules.rule_name = counts.rule_name
+        and runs.workflow_id = counts.workflow_id
+        and runs.run_id = counts.run_id
     where runs.final_status in ('completed', 'failed', 'compensated')
-    group by
-        rules.rule_name, rules.workflow_id, rules.required_stage, rules.required_field, runs.run_id,
-        runs.started_at, runs.ended_at
 
 ),
 
@@ -452,7 +466,7 @@ volume_counts as (
         {{ alert_window_index('events.event_ts', 'volume_rules.window_hours') }} as window_index,
         count(*) as matching_events
 
-    from events
+    from {{ ref('stg_command_center__workflow_events') }} as events
     inner join volume_rules
         on events.workflow_id = volume_rules.workflow_id
         and (volume_rules.event_type is null or events.event_type = volume_rules.event_type)
@@ -472,7 +486,7 @@ workflow_first_windows as (
         volume_rules.rule_name,
         min({{ alert_window_index('events.event_ts', 'volume_rules.window_hours') }}) as first_window_index
 
-    from events
+    from {{ ref('stg_command_center__workflow_events') }} as events
     inner join volume_rules
         on events.workflow_id = volume_rules.workflow_id
     group by volume_rules.rule_name
