@@ -7,13 +7,23 @@
 -- depends_on: {{ ref('int_log_completeness_violations') }}
 -- (the gate: a failing error-severity log-completeness check skips this model; _int_quality__models.yml)
 
+{%- set reference_days = var('prediction_reference_days', 28) | int %}
+{#- no event of a reference run is older than the least first_event_at of those runs: a literal that
+    prunes the event scan to the reference window's days (macros/operations/event_scan_floor.sql) -#}
+{%- set events_floor = run_events_scan_floor(
+    'select runs.first_event_at from ' ~ ref('int_runs_summarized') ~ ' as runs cross join '
+    ~ ref('int_as_of') ~ " as as_of where runs.log_format = 'telemetry' and runs.final_status = 'completed'"
+    ~ ' and runs.has_run_started and runs.ended_at <= as_of.as_of_ts and runs.ended_at > '
+    ~ timestamp_add_seconds('as_of.as_of_ts', 'cast(' ~ (-86400 * reference_days) ~ ' as double)')
+) %}
+
 with
 
 as_of as (
 
     select
         as_of_ts,
-        {{ timestamp_add_seconds('as_of_ts', 'cast(' ~ (-86400 * (var('prediction_reference_days', 28) | int)) ~ ' as double)') }}
+        {{ timestamp_add_seconds('as_of_ts', 'cast(' ~ (-86400 * reference_days) ~ ' as double)') }}
             as reference_from_ts
 
     from {{ ref('int_as_of') }}
@@ -66,6 +76,9 @@ stage_entries as (
         and events.run_id = reference_runs.run_id
     -- events after the run's end (a log-completeness finding) belong to no stage of it
     where events.event_ts <= reference_runs.ended_at
+        {%- if events_floor is not none %}
+        and events.event_ts >= {{ events_floor }}
+        {%- endif %}
         and events.stage is not null
         and events.event_type in (
             'stage_started', 'stage_completed', 'stage_retried', 'stage_timed_out',

@@ -9,6 +9,14 @@
 -- depends_on: {{ ref('int_log_completeness_violations') }}
 -- (the gate: a failing error-severity log-completeness check skips this model; _int_quality__models.yml)
 
+{#- no event of an in-flight run is older than the least first_event_at of those runs: a literal that
+    prunes the event scan to the in-flight runs' days (macros/operations/event_scan_floor.sql) -#}
+{%- set events_floor = run_events_scan_floor(
+    'select runs.first_event_at from ' ~ ref('int_runs_summarized') ~ ' as runs cross join '
+    ~ ref('int_as_of') ~ " as as_of where runs.log_format = 'telemetry' and runs.started_at <= as_of.as_of_ts"
+    ~ ' and (runs.ended_at is null or runs.ended_at > as_of.as_of_ts)'
+) %}
+
 with
 
 as_of as (
@@ -61,6 +69,9 @@ lifecycle_events as (
         on events.workflow_id = in_flight_runs.workflow_id
         and events.run_id = in_flight_runs.run_id
     where events.event_ts <= in_flight_runs.as_of_ts
+        {%- if events_floor is not none %}
+        and events.event_ts >= {{ events_floor }}
+        {%- endif %}
         and events.event_type in (
             'run_started', 'stage_started', 'stage_completed', 'stage_retried', 'stage_timed_out',
             'approval_requested', 'approval_granted', 'approval_rejected'

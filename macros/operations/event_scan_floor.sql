@@ -1,0 +1,20 @@
+{#- A lower bound on the event_ts of every event of a set of runs, as an SQL timestamp literal read at
+    run time (run_query), or none. The "now" models (models/intermediate/operations) read the events of a
+    few runs (in flight, or completed in the reference window); a filter `event_ts >= <literal>` lets
+    DuckDB skip the older row groups of the event table by their zone maps instead of probing every
+    event of the history (a filter on a subquery's min() is not pushed into the scan, a constant is).
+    runs_sql: a query returning one column, the first_event_at (int_runs_summarized: the min event_ts of
+    ALL the run's events) of the runs the model reads - so the filter only drops events of other runs,
+    and the rows are the same with or without it. None (no filter, the scan reads every event) at parse,
+    in a unit test (its refs are fixtures), or when the query finds no run. -#}
+{% macro run_events_scan_floor(runs_sql) -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = run_query('select cast(min(first_event_at) as varchar) from (' ~ runs_sql ~ ') as runs') -%}
+    {%- set floor = rows.rows[0][0] if rows and rows.rows | length > 0 else none -%}
+    {%- if floor is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("cast('" ~ floor ~ "' as timestamp)") }}
+{%- endmacro %}
