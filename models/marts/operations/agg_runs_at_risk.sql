@@ -50,22 +50,6 @@ stage_matches as (
 
 ),
 
-elapsed_matches as (
-
-    -- reference runs still running at the same elapsed time, whatever their stage
-    select
-        in_flight.run_key,
-        reference_runs.cycle_time_seconds - in_flight.elapsed_seconds as remaining_seconds,
-        case when reference_runs.cycle_time_seconds > in_flight.cycle_time_slo_seconds then 1.0 else 0.0 end
-            as breached
-
-    from in_flight
-    inner join reference_runs
-        on in_flight.workflow_id = reference_runs.workflow_id
-        and reference_runs.cycle_time_seconds > in_flight.elapsed_seconds
-
-),
-
 stage_estimates as (
 
     select
@@ -76,6 +60,27 @@ stage_estimates as (
 
     from stage_matches
     group by run_key
+
+),
+
+elapsed_matches as (
+
+    -- reference runs still running at the same elapsed time, whatever their stage; only for the runs
+    -- the stage estimate does not serve (fewer than the minimum of stage matches): the others never
+    -- read the elapsed estimate (chosen below), so it is not computed for them
+    select
+        in_flight.run_key,
+        reference_runs.cycle_time_seconds - in_flight.elapsed_seconds as remaining_seconds,
+        case when reference_runs.cycle_time_seconds > in_flight.cycle_time_slo_seconds then 1.0 else 0.0 end
+            as breached
+
+    from in_flight
+    inner join reference_runs
+        on in_flight.workflow_id = reference_runs.workflow_id
+        and reference_runs.cycle_time_seconds > in_flight.elapsed_seconds
+    left join stage_estimates
+        on in_flight.run_key = stage_estimates.run_key
+    where coalesce(stage_estimates.reference_runs, 0) < {{ min_reference_runs }}
 
 ),
 
