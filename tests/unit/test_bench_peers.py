@@ -148,3 +148,14 @@ def test_polars_rejects_unparseable_timestamps(tmp_path):
     pq.write_table(pa.Table.from_pylist([row]), path)
     with pytest.raises(Exception, match="event_ts"):
         polars_impl.compute(str(path))
+
+
+def test_polars_timestamps_as_the_floor_reads_them():
+    """floor.sql trims the text and reads a lower-case `z` as UTC; offsets convert to UTC; no offset is UTC."""
+    import polars as pl
+
+    text = pl.Series("event_ts", [" 2026-11-02T09:00:00.250z ", "2026-11-02T10:00:00.000+01:00",
+                                  "2026-11-01T23:30:00.000-05:00", "2026-11-02T09:00:00"])
+    got = pl.select(polars_impl._utc(pl.lit(text))).to_series().to_list()
+    assert got == [datetime(2026, 11, 2, 9, 0, 0, 250000), datetime(2026, 11, 2, 9), datetime(2026, 11, 2, 4, 30),
+                   datetime(2026, 11, 2, 9)]
