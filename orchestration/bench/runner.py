@@ -425,12 +425,13 @@ def markdown(result: dict) -> str:
               "polars / dbt build | polars / dbt run | polars / floor | nightly build / incremental floor | "
               "incremental 10M / 1M |",
               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    ratio_keys = ("build_over_floor", "run_over_floor", "core_over_floor", "pandas_over_build", "pandas_over_run",
+                  "polars_over_build", "polars_over_run", "polars_over_floor", "incremental_over_floor",
+                  "incremental_over_incremental")
     for r in result["ratios"]:
-        lines.append(f"| {r['size']} | {r.get('build_over_floor', '')} | {r.get('run_over_floor', '')} | "
-                     f"{r.get('core_over_floor', '')} | "
-                     f"{r.get('pandas_over_build', '')} | {r.get('pandas_over_run', '')} | "
-                     f"{r.get('polars_over_build', '')} | {r.get('polars_over_run', '')} | {r.get('polars_over_floor', '')} | "
-                     f"{r.get('incremental_over_floor', '')} | {r.get('incremental_over_incremental', '')} |")
+        # a ratio whose steps did not both run is None: an empty cell, not "None"
+        cells = " | ".join("" if r.get(k) is None else str(r[k]) for k in ratio_keys)
+        lines.append(f"| {r['size']} | {cells} |")
     lines += ["", "## Equality with the marts", ""]
     for size, d in result["details"].items():
         for step, report in d.get("equality", {}).items():
