@@ -1,15 +1,17 @@
 {#- unique_combination_of_columns, for the nightly build: fails on every combination of
-    combination_of_columns held by more than one row of the model, among the combinations of the rows
-    touched since the last passing check (watermark_column later than the recorded mark, read once as
-    a literal so the scan of the touched rows is pruned: macros/nightly/nightly_scope.sql). The count
-    is over every row of the model holding a touched combination, so a new row repeating an old row's
-    combination fails; a duplicate between two old rows is the weekly full check's (the plain
-    unique_combination_of_columns test, tagged full_history). -#}
-{% test unique_combination_touched_since_last_check(model, combination_of_columns, watermark_column) %}
+    combination_of_columns held by more than one row of the model, among the rows that share
+    scope_columns (default: the whole combination; e.g. [workflow_id, run_id] = every row of a run) with a
+    row touched since the last passing check (watermark_column later than the recorded mark, read once
+    as a literal so the scan of the touched rows is pruned: macros/nightly/nightly_scope.sql). The count
+    is over every row of the model in that scope, so a new row repeating an old row's combination fails;
+    a duplicate between two old rows is the weekly full check's (the plain unique_combination_of_columns
+    test, tagged full_history). -#}
+{% test unique_combination_touched_since_last_check(model, combination_of_columns, watermark_column, scope_columns=none) %}
+{%- set scope = scope_columns if scope_columns else combination_of_columns %}
 
 with touched as (
 
-    select distinct {{ combination_of_columns | join(', ') }}
+    select distinct {{ scope | join(', ') }}
     from {{ model }}
     where {{ touched_since_last_check_literal(watermark_column) }}
 
@@ -19,7 +21,7 @@ select
     {% for c in combination_of_columns %}model_rows.{{ c }}, {% endfor %}count(*) as occurrences
 from {{ model }} as model_rows
 inner join touched
-    on {% for c in combination_of_columns %}model_rows.{{ c }} is not distinct from touched.{{ c }}{% if not loop.last %}
+    on {% for c in scope %}model_rows.{{ c }} is not distinct from touched.{{ c }}{% if not loop.last %}
     and {% endif %}{% endfor %}
 group by {% for c in combination_of_columns %}model_rows.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
 having count(*) > 1
