@@ -18,3 +18,20 @@
     {%- endif -%}
     {{ return("cast('" ~ floor ~ "' as timestamp)") }}
 {%- endmacro %}
+
+
+{#- The least stuck threshold of the register (stg_governance__stuck_thresholds, seconds) as an SQL number
+    literal read at run time, or none (at parse, in a unit test, or without thresholds). An attempt no
+    longer than it is under every threshold: fct_alert_episodes filters the stage-attempt scan with it
+    before the joins (the rows are the same with or without it). -#}
+{% macro stuck_threshold_floor_seconds() -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = run_query('select cast(min(threshold_seconds) as double) from ' ~ ref('stg_governance__stuck_thresholds')) -%}
+    {%- set floor = rows.rows[0][0] if rows and rows.rows | length > 0 else none -%}
+    {%- if floor is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return('cast(' ~ floor ~ ' as double)') }}
+{%- endmacro %}

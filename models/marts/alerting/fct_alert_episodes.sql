@@ -6,6 +6,8 @@
     Routing, escalation, runbook, silences and the error budget are joined here.
     Definitions: doc blocks in _alerting__docs.md (alert_episode and the column blocks). -#}
 
+{%- set stuck_floor = stuck_threshold_floor_seconds() %}
+
 with
 
 rule_episodes as (
@@ -270,6 +272,10 @@ stuck_history_candidates as (
     cross join as_of
     where stage_executions.log_format = 'telemetry'
         and stage_executions.ended_at <= as_of.as_of_ts
+        {%- if stuck_floor is not none %}
+        -- a literal (the least threshold) the scan applies before the join to the runs
+        and stage_executions.duration_seconds > {{ stuck_floor }}
+        {%- endif %}
         and stage_executions.duration_seconds
         > coalesce(stage_thresholds.threshold_seconds, workflow_thresholds.threshold_seconds)
 
