@@ -149,6 +149,9 @@ bucket_counts as (
         sum(is_bad) as bad_events
 
     from verdicts
+    -- only the grid's buckets are read (the left join below): the verdicts before its first day are
+    -- never counted, so they are not aggregated (the cost follows the SLO window, not the history)
+    where verdicts.verdict_at >= (select cast(min(grid_start_day) as timestamp) from bounds)
     group by
         workflow_id,
         sli,
@@ -171,8 +174,26 @@ counted as (
 
 ),
 
+cumulative as (
+
+    -- running totals once per workflow x SLI; a window's sum is the difference of two of them (whole
+    -- counts: exact), instead of one framed sum per window and measure (18 framed sums: ~6 s at 10M)
+    select
+        counted.*,
+        sum(valid_events) over (
+            partition by workflow_id, sli order by bucket rows between unbounded preceding and current row
+        ) as cumulative_valid,
+        sum(bad_events) over (
+            partition by workflow_id, sli order by bucket rows between unbounded preceding and current row
+        ) as cumulative_bad
+
+    from counted
+
+),
+
 windowed as (
 
+    -- the sum over the n rows ending at this one (rows between n - 1 preceding and current row)
     select
         workflow_id,
         sli,
@@ -181,21 +202,21 @@ windowed as (
         bucket,
         last_instant_bucket,
         {%- for label, n in windows.items() %}
-        sum(valid_events) over (partition by workflow_id, sli order by bucket rows between {{ n - 1 }} preceding and current row)
+        cumulative_valid - coalesce(lag(cumulative_valid, {{ n }}) over (partition by workflow_id, sli order by bucket), 0)
             as valid_{{ label }},
-        sum(bad_events) over (partition by workflow_id, sli order by bucket rows between {{ n - 1 }} preceding and current row)
+        cumulative_bad - coalesce(lag(cumulative_bad, {{ n }}) over (partition by workflow_id, sli order by bucket), 0)
             as bad_{{ label }},
         {%- endfor %}
-        sum(valid_events) over (partition by workflow_id, sli order by bucket rows between 8639 preceding and current row)
+        cumulative_valid - coalesce(lag(cumulative_valid, 8640) over (partition by workflow_id, sli order by bucket), 0)
             as valid_30d,
-        sum(bad_events) over (partition by workflow_id, sli order by bucket rows between 8639 preceding and current row)
+        cumulative_bad - coalesce(lag(cumulative_bad, 8640) over (partition by workflow_id, sli order by bucket), 0)
             as bad_30d,
-        sum(valid_events) over (partition by workflow_id, sli order by bucket rows between 8063 preceding and current row)
+        cumulative_valid - coalesce(lag(cumulative_valid, 8064) over (partition by workflow_id, sli order by bucket), 0)
             as valid_28d,
-        sum(bad_events) over (partition by workflow_id, sli order by bucket rows between 8063 preceding and current row)
+        cumulative_bad - coalesce(lag(cumulative_bad, 8064) over (partition by workflow_id, sli order by bucket), 0)
             as bad_28d
 
-    from counted
+    from cumulative
 
 ),
 
