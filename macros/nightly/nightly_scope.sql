@@ -7,7 +7,12 @@
     yet (then every row is touched). -#}
 {% macro checked_watermark_literal() -%}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- set rows = run_query("select cast(max(checked_through) as varchar) from " ~ checked_watermark_relation()) -%}
+    {%- set relation = checked_watermark_relation() -%}
+    {#- (missing when no on-run-start hook ran yet, e.g. `dbt compile` or `dbt docs generate` on a new warehouse) -#}
+    {%- if adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = run_query("select cast(max(checked_through) as varchar) from " ~ relation) -%}
     {%- set mark = rows.columns[0].values()[0] if rows and rows.rows | length > 0 else none -%}
     {%- if mark is none -%}{{ return(none) }}{%- endif -%}
     {{ return("cast('" ~ mark ~ "' as timestamp)") }}
