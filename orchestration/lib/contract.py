@@ -176,6 +176,14 @@ LOADED_ROW_FINGERPRINT_SQL = (
     + ", ".join(f"coalesce(cast({c} as varchar), chr(0))" for c in FINGERPRINTED_COLUMNS)
     + ")), 15))::bigint::hugeint"
 )
+#: The same value as LOADED_ROW_FINGERPRINT_SQL, spelled with ``concat`` and the separators as
+#: arguments: every argument is non-null (coalesce), so the text hashed is identical, and DuckDB
+#: builds it ~10% faster (landing computes it over every row it loads; dbt keeps the concat_ws form).
+LOADED_ROW_FINGERPRINT_LANDING_SQL = (
+    "('0x' || left(md5(concat("
+    + ", chr(31), ".join(f"coalesce(cast({c} as varchar), chr(0))" for c in FINGERPRINTED_COLUMNS)
+    + ")), 15))::bigint::hugeint"
+)
 
 #: Files of the landing folder that were refused whole (unreadable content). The folder-landing batch
 #: skips a file whose sha256 is here instead of failing on it at every run; a corrected file has new

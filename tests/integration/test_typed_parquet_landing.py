@@ -67,6 +67,25 @@ def _timestamp_table() -> pa.Table:
     })
 
 
+def _numeric_table() -> pa.Table:
+    """Numeric columns of every kind: read in their own type (int64, int32, float64) or as text
+    (float32, uint64), with values a double cannot hold exactly and values out of range."""
+    n = 5
+    return pa.table({
+        "event_id": [f"n{i}" for i in range(n)],
+        "workflow_id": ["fulfillment_v2"] * n,
+        "run_id": ["r7"] * n,
+        "event_type": ["stage_completed"] * n,
+        "event_ts": ["2026-11-20T10:00:00.250Z"] * n,
+        "region": ["us-east-1"] * n,
+        "duration_ms": pa.array([2 ** 53 + 1, -5, 0, None, 2 ** 62 + 1], pa.int64()),
+        "cost_cents": pa.array([0.1, 1.5, float("nan"), None, -0.0], pa.float32()),
+        "confidence": pa.array([-0.0, 0.1, 1.0, None, 1e-320], pa.float64()),
+        "severity": pa.array([1, 2 ** 31 - 1, -1, None, 3], pa.int32()),
+        "attempt": pa.array([1, 2, 3, None, 2 ** 63 + 5], pa.uint64()),
+    })
+
+
 def _generated(tmp_path: Path) -> Path:
     from orchestration.lib.generator import generate_events, write_events
 
@@ -95,7 +114,7 @@ def _land_all(tmp_path: Path, name: str, files: list[Path], register) -> tuple[l
 
 def test_typed_parquet_lands_what_the_general_path_lands(tmp_path, register, monkeypatch):
     files = []
-    for name, table in (("tricky", _tricky_table()), ("timestamps", _timestamp_table())):
+    for name, table in (("tricky", _tricky_table()), ("timestamps", _timestamp_table()), ("numeric", _numeric_table())):
         files.append(tmp_path / f"{name}.parquet")
         pq.write_table(table, files[-1])
     files.append(_generated(tmp_path))

@@ -30,7 +30,7 @@ import duckdb
 
 from orchestration.lib.audit.ledger import seal_loads
 from orchestration.lib.contract import (
-    LOADED_ROW_FINGERPRINT_SQL,
+    LOADED_ROW_FINGERPRINT_LANDING_SQL,
     MAX_FUTURE_SKEW_HOURS,
     MINIMAL_FIELDS,
     REQUIRED_FIELDS,
@@ -251,7 +251,8 @@ def land_file(  # noqa: C901 -- 27 branches; being split into one function per s
         con.execute("begin transaction")
         in_transaction = True
         validation._validate_and_load(con, log_format, projection, source, redacted, params,
-                                      records=typed and typed.records, in_file_order=typed is not None)
+                                      records=typed and typed.records, in_file_order=typed is not None,
+                                      untrimmed=typed.projection(trimmed=False)[0] if typed is not None else None)
         counts = con.execute(
             """select count(*) filter (where _reason is null), count(*) filter (where _reason is not null)
                from _cc_checked"""
@@ -266,7 +267,7 @@ def land_file(  # noqa: C901 -- 27 branches; being split into one function per s
         # The fingerprint of exactly the rows stored (dbt's assert_load_ledger_matches_loaded_events
         # recomputes it): rewriting, deleting or adding an event of this load changes it.
         first_event_ts, fingerprint = con.execute(
-            f"select min(event_ts), sum({LOADED_ROW_FINGERPRINT_SQL}) from raw.workflow_events where load_id = ?",
+            f"select min(event_ts), sum({LOADED_ROW_FINGERPRINT_LANDING_SQL}) from raw.workflow_events where load_id = ?",
             [load_id],
         ).fetchone()
         ledger = {

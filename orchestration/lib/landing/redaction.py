@@ -96,13 +96,17 @@ def _needs_full_walk_regex(fields: list[str]) -> str:
 
 def _direct_sql(text: str, fields: list[str]) -> str:
     """Replace each redacted key's scalar value by its salted hash, in place (the text is otherwise
-    unchanged). Linear in the text: the pieces between matches, zipped with the matches."""
+    unchanged). Linear in the text: the pieces between matches, zipped with the matches.
+
+    The pieces are joined with ``list_aggr(..., 'string_agg', '')``, not ``array_to_string``: that macro
+    names its list twice (``case when len(l) = 0 ...``), so the whole list was built twice per row. The
+    list is never empty here (a split yields at least one piece), so the result is the same."""
     pair = sql_literal(_pair_regex(fields))
     value = "json_extract_string(regexp_extract(z[2], ':\\s*(.*)$', 1), '$')"
     hashed = f"regexp_replace(z[2], ':\\s*(.*)$', '') || ':' || {_hashed_literal(value)}"
     return (
-        f"array_to_string(list_transform(list_zip(regexp_split_to_array({text}, {pair}), "
-        f"regexp_extract_all({text}, {pair})), lambda z: z[1] || coalesce({hashed}, '')), '')"
+        f"list_aggr(list_transform(list_zip(regexp_split_to_array({text}, {pair}), "
+        f"regexp_extract_all({text}, {pair})), lambda z: z[1] || coalesce({hashed}, '')), 'string_agg', '')"
     )
 
 

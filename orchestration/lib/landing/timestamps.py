@@ -85,6 +85,24 @@ BAD_OFFSET_PATTERN = r"[+-](?:1[5-9]|[2-9]\d)(?::?\d{2})?\s*$|[+-]14:?(?:0[1-9]|
 _OFFSET_PATTERN = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)\s*$"
 
 
+#: The commonest ISO 8601 spellings (offset ``Z``, upper-case ``T``; whole seconds, milliseconds or
+#: microseconds) as GLOB patterns, milliseconds first (JavaScript's toISOString). A value of one of
+#: these shapes passes both regexps of ``_iso_ok`` and casts to the same instant as a plain
+#: ``timestamp`` as through ``timestamptz`` (or to null both ways: 2026-02-30), so it skips the two
+#: regexps, upper() and trim(): a third of the cost of parsing. Every other value takes the full rules.
+_DIGIT = "[0-9]"
+FAST_ISO_GLOBS = tuple(
+    f"{_DIGIT * 4}-{_DIGIT * 2}-{_DIGIT * 2}T{_DIGIT * 2}:{_DIGIT * 2}:{_DIGIT * 2}{fraction}Z"
+    for fraction in ("." + _DIGIT * 3, "", "." + _DIGIT * 6)
+)
+
+
+def _fast_iso(value: str) -> str:
+    """SQL: the CASE branch of a value of one of the FAST_ISO_GLOBS shapes (see there)."""
+    shapes = " or ".join(f"{value} glob {sql_literal(g)}" for g in FAST_ISO_GLOBS)
+    return f"when {shapes} then try_cast({value} as timestamp) " if shapes else ""
+
+
 def _iso_ok(value: str) -> str:
     return (
         f"(regexp_matches({value}, {sql_literal(ISO_TS_PATTERN)}) "
@@ -101,18 +119,18 @@ def parse_sql(value: str, *, timestamp_format: str | None = None, timezone: str 
     """SQL: the text ``value`` as a naive UTC timestamp, or NULL when it breaks the rules above.
 
     Two regexp_matches and DuckDB's own cast (the session time zone is UTC, so a value without an
-    offset casts as UTC): regexp_extract with groups, or string surgery, cost 2-6 times as much on
-    large files."""
+    offset casts as UTC), after a fast path for the commonest shapes (FAST_ISO_GLOBS): regexp_extract
+    with groups, or string surgery, cost 2-6 times as much on large files."""
     text = f"upper(trim({value}))"
     with_offset = f"timezone('UTC', try_cast({text} as timestamptz))"
     if timezone:
         iso_utc = (
-            f"case when not {_iso_ok(value)} then null "
+            f"case {_fast_iso(value)}when not {_iso_ok(value)} then null "
             f"when regexp_matches({value}, {sql_literal(_OFFSET_PATTERN)}) then {with_offset} "
             f"else {_localize(f'try_cast({text} as timestamp)', timezone)} end"
         )
     else:
-        iso_utc = f"case when {_iso_ok(value)} then {with_offset} end"
+        iso_utc = f"case {_fast_iso(value)}when {_iso_ok(value)} then {with_offset} end"
     if not timestamp_format:
         return f"({iso_utc})"
     parsed = f"try_strptime(trim({value}), $timestamp_format)"
@@ -125,7 +143,11 @@ def parse_passed_sql(value: str, *, timestamp_format: str | None = None, timezon
     the ISO 8601 checks are known true, so only the cast is left (the same value, two regexps fewer)."""
     if timestamp_format or timezone:
         return parse_sql(value, timestamp_format=timestamp_format, timezone=timezone)
-    return f"timezone('UTC', try_cast(upper(trim({value})) as timestamptz))"
+    # A value that passed the rules and has this shape (so no blanks around it, an upper-case T and
+    # offset Z) is a FAST_ISO_GLOBS value, or one with 1-9 fraction digits or blanks before the Z: for
+    # all of them a plain timestamp cast is the same instant (tested), and LIKE costs a fifth of GLOB.
+    fast = f"when {value} like '____-__-__T__:__:__%Z' then try_cast({value} as timestamp) " if FAST_ISO_GLOBS else ""
+    return f"case {fast}when true then timezone('UTC', try_cast(upper(trim({value})) as timestamptz)) end"
 
 
 def unparseable_detail_sql(value: str, *, timestamp_format: str | None = None, field: str = "event_ts") -> str:

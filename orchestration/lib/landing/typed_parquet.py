@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.contract import TELEMETRY_FIELDS
+from orchestration.lib.contract import OPTIONAL_FIELDS, TELEMETRY_FIELDS
 from orchestration.lib.landing.common import FileState, LandingError, quote_ident, sql_literal
 from orchestration.lib.landing.readers import _parquet_problem
 
@@ -44,6 +44,21 @@ _NUMBER_LIKE = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT
 def _is_number_like(dtype: str) -> bool:
     """A scalar type whose text (``::varchar``) has no surrounding blanks and is never empty."""
     return dtype in _NUMBER_LIKE or dtype.startswith("DECIMAL")
+
+
+#: Numeric contract fields (duration_ms, cost_cents, confidence, severity, attempt) whose Parquet column
+#: has one of these types are handed to validation in their own type, not as text: every rule reads
+#: them through ``try_cast(f as double)``, and for these types ``x::double`` is exactly
+#: ``try_cast(x::varchar as double)`` (a DOUBLE's text is its shortest round-trip spelling; an integer's
+#: text is exact and both roads round it to the nearest double), so the text and its parsing are
+#: skipped. FLOAT (its text is the float's, not the double's), DECIMAL, HUGEINT, UBIGINT and BOOLEAN
+#: keep the text road. A rule's detail spells such a value with ``::varchar``, the same text.
+_DIRECT_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "DOUBLE")
+_NUMERIC_FIELDS = tuple(f for f, t in OPTIONAL_FIELDS.items() if t in ("BIGINT", "DOUBLE", "INTEGER"))
+
+
+def _direct(field: str, dtype: str | None) -> bool:
+    return field in _NUMERIC_FIELDS and dtype in _DIRECT_NUMERIC
 
 
 def _rendered(name: str, dtype: str) -> str:
@@ -75,18 +90,28 @@ class TypedParquet:
     def _scan(self) -> str:
         return f"read_parquet({sql_literal(str(self.path))}, file_row_number=true)"
 
-    def projection(self) -> tuple[str, str]:
+    def projection(self, trimmed: bool = True) -> tuple[str, str]:
         """(columns, from-clause) for validation._validate_and_load: each contract field as trimmed
-        text (null when blank), exactly as projection._telemetry_projection yields it."""
+        text (null when blank), exactly as projection._telemetry_projection yields it, and ``_padded``:
+        whether trimming changed a field of the row. ``trimmed=False``: each field as read (the same
+        values for rows with no padded field; validation's ``untrimmed``)."""
         types = dict(self.columns)
         inner = ", ".join(
-            f"{_field_text(f, types[f]) if f in types else 'null::varchar'} as {f}" for f in TELEMETRY_FIELDS
+            f"{quote_ident(f) if _direct(f, types.get(f)) else _field_text(f, types[f]) if f in types else 'null::varchar'}"
+            f" as {f}" for f in TELEMETRY_FIELDS
         )
         source = f"(select file_row_number + 1 as _row, null::varchar as _problem, {inner} from {self._scan()})"
-        # the text of a number, boolean or timestamp column is never blank nor padded: no trim needed
-        cols = [f if f in types and _is_number_like(types[f]) else f"nullif(trim({f}), '') as {f}"
-                for f in TELEMETRY_FIELDS]
+        if not trimmed:
+            return ", ".join([*TELEMETRY_FIELDS, "null::varchar as source_event_name"]), source
+        # the text of a number, boolean or timestamp column is never blank nor padded: no trim needed;
+        # each text field is trimmed once, one level below the comparison that sets _padded
+        text = [f for f in TELEMETRY_FIELDS if f in types and not _is_number_like(types[f])]
+        trims = "".join(f", nullif(trim({f}), '') as _trimmed_{f}" for f in text)
+        source = f"(select *{trims} from {source})"
+        cols = [f"_trimmed_{f} as {f}" if f in text else f for f in TELEMETRY_FIELDS]
         cols.append("null::varchar as source_event_name")
+        padded = " or ".join(f"_trimmed_{f} is distinct from {f}" for f in text)
+        cols.append(f"({padded or 'false'}) as _padded")
         return ", ".join(cols), source
 
     def records(self, con: duckdb.DuckDBPyConnection) -> None:
