@@ -3,8 +3,9 @@
     events at or before as_of are read, so a pinned as_of (the backtest's cut-off) sees nothing
     later. Rules: doc blocks run_state and waits_on in models/marts/operations/_operations__docs.md.
 
-    A view: the in-flight runs are a few hundred, and as_of moves with every build, so they are
-    recomputed whole (the semi-join on in-flight runs keeps the event scan cheap). -#}
+    A table rebuilt every build (dbt_project.yml): the in-flight runs are a few hundred, and as_of
+    moves with every build, so they are recomputed whole; the event scan reads only the in-flight
+    runs' days (a literal floor, run_events_scan_floor) and the semi-join on those runs. -#}
 
 -- depends_on: {{ ref('int_log_completeness_violations') }}
 -- (the gate: a failing error-severity log-completeness check skips this model; _int_quality__models.yml)
