@@ -38,7 +38,11 @@ COVERS_COMPANION = "assert_fct_workflow_runs_covers_every_new_event"
 def _companion(full_history_test: str) -> str:
     if full_history_test.startswith("unique_"):
         return full_history_test.replace("unique_", "unique_new_", 1)
-    return full_history_test.replace("_every_", "_every_new_", 1)
+    if full_history_test.startswith("relationships_"):  # relationships_<model>_<column>__<field>__ref_<to>_
+        return "relationships_new_" + full_history_test.removeprefix("relationships_").split("__")[0]
+    if "_every_" in full_history_test:
+        return full_history_test.replace("_every_", "_every_new_", 1)
+    return f"{full_history_test}_new"  # a row-level check's companion: the same check on the rows written since the mark
 
 
 def _ls(settings, *args: str) -> list[dict]:
@@ -71,7 +75,8 @@ def test_selectors_split_the_checks(shared_warehouse_copy):
     full_history = {n["name"] for n in everything if "full_history" in (n.get("tags") or [])}
     assert FULL in full_history
     # every whole-history test has its nightly companion: unique_new_<model>_<column>,
-    # unique_new_combination_of_columns_<model>_<columns>, assert_..._every_new_...
+    # unique_new_combination_of_columns_<model>_<columns>, relationships_new_<model>_<column>,
+    # assert_..._every_new_..., <row-level check>_new
     for name in full_history:
         assert _companion(name) in nightly_names, f"{name} has no nightly companion"
     assert GRAIN_FULL in full_history and COVERS_FULL in full_history
@@ -150,6 +155,38 @@ def test_grain_and_coverage_old_violation_weekly_new_violation_nightly(shared_wa
         """, [watermark])
     failure = _test(shared_warehouse_copy, companions)
     assert failure is not None and GRAIN_COMPANION in failure and COVERS_COMPANION in failure, failure
+
+
+def test_ledger_gate_nightly_scope_is_the_loads_landed_after_the_mark(shared_warehouse_copy):
+    """int_load_ledger_mismatches' nightly scope (macro ledger_gate_nightly_load_filter): the loads whose
+    ledger row or events were loaded after the last passing check, as a literal list; no old load."""
+    db = str(shared_warehouse_copy.duckdb_path)
+    with duckdb.connect(db) as con:
+        (watermark,) = con.execute("select max(checked_through) from intermediate.build_checked_through").fetchone()
+        old_loads = {r[0] for r in con.execute("select load_id from raw.load_ledger").fetchall()}
+        # a ledger row landed after the mark, and events of a load the ledger lacks landed after it
+        con.execute("""
+            insert into raw.load_ledger
+            select * replace ('n1-ledger-load' as load_id, 'n1-ledger-file' as file_sha256,
+                              cast(? as timestamp) + interval 1 hour as loaded_at)
+            from raw.load_ledger where load_id = (select min(load_id) from raw.load_ledger)
+        """, [watermark])
+        con.execute("""
+            insert into raw.workflow_events
+            select * replace (event_id || '-unledgered' as event_id, 'n1-unledgered-load' as load_id,
+                              cast(? as timestamp) + interval 1 hour as loaded_at)
+            from raw.workflow_events where event_id = (select min(event_id) from raw.workflow_events)
+        """, [watermark])
+    prepare_environment(shared_warehouse_copy)
+    out = subprocess.run(
+        [dbt_executable(), *dbt_args(shared_warehouse_copy, [
+            "compile", "--quiet", "--inline",
+            "-- depends_on: {{ ref('stg_command_center__load_ledger') }} {{ ref('stg_command_center__workflow_events') }}\n"
+            "select 1 where {{ ledger_gate_nightly_load_filter('load_id') }}"])],
+        cwd=shared_warehouse_copy.dbt_project_dir, capture_output=True, text=True, check=True,
+    ).stdout
+    assert "load_id in ('n1-ledger-load', 'n1-unledgered-load')" in out, out
+    assert not [load for load in old_loads if load in out], out
 
 
 @pytest.mark.parametrize("selection", ["nightly", "weekly_full_checks"])
