@@ -116,10 +116,18 @@ where {{ mart_recompute_everything() }}
 
 
 {#- In an incremental key mart's SQL: a where clause keeping the rows of `relation_alias` whose key
-    the table does not have (the pre_hook deleted the recomputed ones); nothing on a full build. -#}
-{% macro mart_missing_keys_filter(relation_alias, key_columns) -%}
+    the table does not have (the pre_hook deleted the recomputed ones); nothing on a full build.
+    watermark_column (e.g. max_loaded_at), only for a mart whose pre_hook has no open_rows: also keep
+    only the rows landed after the table's mark, a literal that prunes the scan (mart_kept_loaded_through). -#}
+{% macro mart_missing_keys_filter(relation_alias, key_columns, watermark_column=none) -%}
 {%- if is_incremental() -%}
-    where not exists (
+    {%- set mark = mart_kept_loaded_through() if watermark_column is not none else none %}
+    where
+    {%- if mark is not none %}
+        -- only keys landed after the kept mark can be missing (mart_kept_loaded_through)
+        {{ relation_alias }}.{{ watermark_column }} > {{ mark }} and
+    {%- endif %}
+        not exists (
         select 1
         from {{ this }} as kept
         where {% for key in key_columns %}kept.{{ key }} = {{ relation_alias }}.{{ key }}{% if not loop.last %}
@@ -152,4 +160,27 @@ left join (
 {%- else -%}
     true
 {%- endif -%}
+{%- endmacro %}
+
+
+{#- The table's max(_loaded_through) as a SQL timestamp literal, read when the model is compiled - before
+    its pre_hook (mart_delete_recomputed) runs - or none: at parse, in a unit test (its `this` is a
+    fixture), on an empty table, and when the pre_hook deletes every row (mart_recompute_everything).
+    For a key mart with no open_rows (mart_delete_recomputed's key_sources only): the pre_hook then
+    deletes exactly the keys whose source max_loaded_at is past this mark, and a key missing after a
+    failed build also has one past it (the rows left hold marks no later than the last build that
+    wrote rows), so `source.max_loaded_at > mark` keeps every key the table is missing; the anti-join
+    after it drops the kept ones. A literal, unlike the subquery, prunes the scan by zone maps. -#}
+{% macro mart_kept_loaded_through() -%}
+{%- if not execute or model.resource_type == 'unit_test' -%}
+    {{ return(none) }}
+{%- endif -%}
+{%- set rows = run_query(
+    'select (select cast(max(_loaded_through) as varchar) from ' ~ this ~ ') as mark, '
+    ~ mart_recompute_everything() ~ ' as everything'
+).rows -%}
+{%- if rows[0][0] is none or rows[0][1] -%}
+    {{ return(none) }}
+{%- endif -%}
+{{ return("cast('" ~ rows[0][0] ~ "' as timestamp)") }}
 {%- endmacro %}

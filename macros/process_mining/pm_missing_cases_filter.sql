@@ -8,10 +8,16 @@
     has (e.g. when rows of several builds remain and the max is older) from being inserted twice. -#}
 {% macro pm_missing_cases_filter(relation_alias) -%}
 {%- if is_incremental() -%}
+    {%- set mark = mart_kept_loaded_through() -%}
+    {%- if mark is not none %}
+    -- a literal (read before the pre_hook): DuckDB prunes the scan by max_loaded_at's zone maps
+    {{ relation_alias }}.max_loaded_at > {{ mark }}
+    {%- else %}
     (
         {{ relation_alias }}.max_loaded_at > (select max(_loaded_through) from {{ this }})
         or (select max(_loaded_through) from {{ this }}) is null
     )
+    {%- endif %}
     and not exists (
         select 1
         from {{ this }} as kept
@@ -22,3 +28,4 @@
     true
 {%- endif -%}
 {%- endmacro %}
+

@@ -111,7 +111,13 @@ restore_activity as (
 
 activity_weeks as (
 
-    select workflow_id, period_start from ended_runs
+    -- the spine's bounds from the runs alone: ended_runs' join to the run outcomes adds no week
+    -- (one outcome row per run at most) and would be computed over every run of the history
+    select
+        workflow_id,
+        {{ week_start('ended_at') }} as period_start
+    from runs
+    where ended_at is not null
     union all
     select workflow_id, period_start from restores
 

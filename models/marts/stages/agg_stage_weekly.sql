@@ -2,16 +2,55 @@
     its last week with an ended stage run: stage runs, attempts, failure rate, the retry
     distribution, timeout rate, p50/p90 stage duration. Definitions: doc block stage_weekly_rules
     in _stages__docs.md. Incremental (macros/incremental/mart_recompute.sql): only the weeks after
-    the last one the table keeps for a workflow x stage are computed; the spine's bounds still come
-    from every stage run. -#}
+    the last one the table keeps for a workflow x stage are computed, from the stage runs whose last
+    attempt ended in a week after the table's last one (every other stage run counts in a kept week);
+    a kept workflow x stage's spine resumes after its last kept week. -#}
 
 with
 
+{% if is_incremental() -%}
+missing_from as (
+
+    -- the first week the table is missing (the pre_hook deleted the recomputed weeks; null: empty)
+    select {{ dbt.dateadd('day', 7, 'max(week_start)') }} as week_start
+    from {{ this }}
+
+),
+
+reopened_stage_runs as (
+
+    -- the run x stage whose last attempt ended in a missing week: the only stage runs the missing
+    -- weeks count (a stage run's week is its last attempt's end), so the history is not regrouped
+    select
+        last_attempts.workflow_id,
+        last_attempts.run_id,
+        last_attempts.stage
+
+    from {{ ref('fct_stage_executions') }} as last_attempts
+    cross join missing_from
+    where last_attempts.is_last_attempt
+        and (missing_from.week_start is null or last_attempts.ended_at >= missing_from.week_start)
+
+),
+
+executions as (
+
+    select all_executions.*
+
+    from {{ ref('fct_stage_executions') }} as all_executions
+    inner join reopened_stage_runs
+        on all_executions.workflow_id = reopened_stage_runs.workflow_id
+        and all_executions.run_id = reopened_stage_runs.run_id
+        and all_executions.stage = reopened_stage_runs.stage
+
+),
+{%- else -%}
 executions as (
 
     select * from {{ ref('fct_stage_executions') }}
 
 ),
+{%- endif %}
 
 stage_runs as (
 
@@ -79,7 +118,24 @@ activity_bounds as (
         min(period_start) as first_period_start,
         max(period_start) as last_period_start
 
-    from ended_stage_runs
+    from (
+        select
+            workflow_id,
+            stage,
+            period_start
+        from ended_stage_runs
+        {%- if is_incremental() %}
+        union all
+        -- incremental: a kept workflow x stage's spine resumes after its last kept week (the zero
+        -- weeks between it and new activity); ended_stage_runs holds only the missing weeks
+        select
+            workflow_id,
+            stage,
+            max(week_start) as period_start
+        from {{ this }}
+        group by workflow_id, stage
+        {%- endif %}
+    ) as stage_weeks
     group by workflow_id, stage
 
 ),
