@@ -14,7 +14,8 @@
     'select runs.first_event_at from ' ~ ref('int_runs_summarized') ~ ' as runs cross join '
     ~ ref('int_as_of') ~ " as as_of where runs.log_format = 'telemetry' and runs.final_status = 'completed'"
     ~ ' and runs.has_run_started and runs.ended_at <= as_of.as_of_ts and runs.ended_at > '
-    ~ timestamp_add_seconds('as_of.as_of_ts', 'cast(' ~ (-86400 * reference_days) ~ ' as double)')
+    ~ timestamp_add_seconds('as_of.as_of_ts', 'cast(' ~ (-86400 * reference_days) ~ ' as double)'),
+    requires=[ref('int_runs_summarized'), ref('int_as_of')]
 ) %}
 
 with

@@ -15,7 +15,8 @@
 {%- set events_floor = run_events_scan_floor(
     'select runs.first_event_at from ' ~ ref('int_runs_summarized') ~ ' as runs cross join '
     ~ ref('int_as_of') ~ " as as_of where runs.log_format = 'telemetry' and runs.started_at <= as_of.as_of_ts"
-    ~ ' and (runs.ended_at is null or runs.ended_at > as_of.as_of_ts)'
+    ~ ' and (runs.ended_at is null or runs.ended_at > as_of.as_of_ts)',
+    requires=[ref('int_runs_summarized'), ref('int_as_of')]
 ) %}
 
 with
