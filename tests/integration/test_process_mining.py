@@ -299,3 +299,70 @@ def test_register_reference_paths_validate_with_clear_errors():
     with pytest.raises(RegisterError, match="duplicate reference path for 'a'"):
         parse_register(data)
 
+
+
+# ------------------------------------------------------------------------------------------------
+# the memory-bounded grain test (macros/generic_tests/unique_combination_of_columns_hashed.sql)
+# ------------------------------------------------------------------------------------------------
+
+SEQ_GRAIN = "int_case_events_sequenced_workflow_id__run_id__event_seq"
+SEQ_GRAIN_FULL = f"unique_combination_of_columns_{SEQ_GRAIN}"  # whole history (full_history, weekly)
+SEQ_GRAIN_NEW = f"unique_new_combination_of_columns_{SEQ_GRAIN}"  # the nightly companion
+
+
+def _grain_test(settings, name: str) -> str | None:
+    """None when the data test passes, else dbt's failure text."""
+    from orchestration.lib.dbt import DbtFailed, run_dbt
+
+    try:
+        run_dbt(settings, ["test", "--select", name])
+    except DbtFailed as exc:
+        return str(exc)
+    return None
+
+
+def test_hashed_grain_test_catches_a_planted_duplicate(shared_warehouse_copy):
+    """The grain test groups by one hash of the combination, then checks the columns of the rows whose
+    hash repeats: it passes on the built warehouse, and a planted duplicate row fails it - in old data
+    the whole-history test (not the nightly companion), in new data the companion too, and before any
+    check passed (no mark: a first build) the companion covers every row."""
+    settings = shared_warehouse_copy
+    db = str(settings.duckdb_path)
+    assert _grain_test(settings, SEQ_GRAIN_FULL) is None
+    assert _grain_test(settings, SEQ_GRAIN_NEW) is None
+    with duckdb.connect(db) as con:
+        (mark,) = con.execute("select max(checked_through) from intermediate.build_checked_through").fetchone()
+        assert mark is not None
+        # OLD: a copy of one sequenced event, as old as it (same max_loaded_at, before the mark)
+        con.execute("""
+            insert into intermediate.int_case_events_sequenced
+            select * from intermediate.int_case_events_sequenced
+            where event_id = (select min(event_id) from intermediate.int_case_events_sequenced)
+        """)
+    full = _grain_test(settings, SEQ_GRAIN_FULL)
+    assert full is not None and SEQ_GRAIN_FULL in full, full
+    assert _grain_test(settings, SEQ_GRAIN_NEW) is None, "the companion looks only at the rows touched since the mark"
+
+    with duckdb.connect(db) as con:
+        # NEW: another event's copy, with a max_loaded_at after the mark
+        con.execute("""
+            insert into intermediate.int_case_events_sequenced
+            select * replace (cast(? as timestamp) + interval 1 hour as max_loaded_at)
+            from intermediate.int_case_events_sequenced
+            where event_id = (select max(event_id) from intermediate.int_case_events_sequenced)
+        """, [mark])
+    new = _grain_test(settings, SEQ_GRAIN_NEW)
+    assert new is not None and SEQ_GRAIN_NEW in new, new
+    with duckdb.connect(db) as con:
+        # the failing rows are the two planted duplicates, each combination counted twice
+        dupes = con.execute("""
+            select count(*), min(n), max(n) from (
+                select workflow_id, run_id, event_seq, count(*) as n
+                from intermediate.int_case_events_sequenced group by all having count(*) > 1)
+        """).fetchone()
+        assert dupes == (2, 2, 2)
+        # no mark yet (a first build): the companion is the whole-history check and sees the old duplicate too
+        con.execute("delete from intermediate.int_case_events_sequenced where max_loaded_at > ?", [mark])
+        con.execute("delete from intermediate.build_checked_through")
+    first = _grain_test(settings, SEQ_GRAIN_NEW)
+    assert first is not None and SEQ_GRAIN_NEW in first, first
