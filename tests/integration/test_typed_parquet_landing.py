@@ -178,3 +178,45 @@ def test_a_damaged_parquet_page_is_refused_like_the_general_path_refuses_it(tmp_
         assert con.execute("select count(*) from raw.workflow_events").fetchone()[0] == 0
     finally:
         con.close()
+
+
+def test_duplicates_of_padded_and_plain_rows_match_the_general_path(tmp_path, register, monkeypatch):
+    """The typed path keeps only failing (and padded) rows in _cc_checked and finds the duplicates in a
+    read of the rows that passed: padded and plain repeats, within the file and of an earlier file, and
+    a file with no padded row at all, are quarantined exactly as the general path quarantines them."""
+    def table(ids, workflows):
+        n = len(ids)
+        return pa.table({
+            "event_id": ids, "workflow_id": workflows, "run_id": ["r"] * n,
+            "event_type": ["stage_completed"] * (n - 1) + ["nonsense"],
+            "event_ts": ["2026-11-20T10:00:00Z"] * n, "region": ["us-east-1"] * n,
+        })
+
+    files = []
+    for name, ids, workflows in (
+        ("padded", [" p1", "p1", "p2 ", "p3", " p2", "p3", "p4", "p5", "p4"],
+         ["fulfillment_v2", " wf_a", "wf_b", "wf_c ", "wf_d", "wf_e", "wf_f", "wf_g", "wf_h"]),
+        ("plain", ["p1", "q1", "q1", "p3", "q2", "p5", "q3"], ["wf_i", "wf_j", "wf_k", "wf_l", "wf_m", "wf_n", "wf_o"]),
+        ("padded_again", ["q3 ", "q4", " q4", "q5", "p4"], ["wf_p", "wf_q", " wf_r ", "wf_s", "wf_t"]),
+    ):
+        files.append(tmp_path / f"{name}.parquet")
+        pq.write_table(table(ids, workflows), files[-1])
+
+    typed_summary, typed = _land_all(tmp_path, "typed", files, register)
+    _general_path(monkeypatch)
+    general_summary, general = _land_all(tmp_path, "general", files, register)
+
+    assert typed_summary == general_summary
+    for name in ("ledger", "events", "quarantine"):
+        assert typed[name] == general[name], name
+    # (file, row, reason, event_id, workflow_id: trimmed) of every quarantined row
+    quarantined = {(Path(q[0]).stem, q[1], q[2], q[5], q[6]) for q in typed["quarantine"]}
+    assert quarantined == {
+        ("padded", 2, "duplicate_event_id_in_file", "p1", "wf_a"), ("padded", 5, "duplicate_event_id_in_file", "p2", "wf_d"),
+        ("padded", 6, "duplicate_event_id_in_file", "p3", "wf_e"), ("padded", 9, "unknown_event_type", "p4", "wf_h"),
+        ("plain", 1, "duplicate_event_id", "p1", "wf_i"), ("plain", 3, "duplicate_event_id_in_file", "q1", "wf_k"),
+        ("plain", 4, "duplicate_event_id", "p3", "wf_l"), ("plain", 6, "duplicate_event_id", "p5", "wf_n"),
+        ("plain", 7, "unknown_event_type", "q3", "wf_o"),
+        ("padded_again", 3, "duplicate_event_id_in_file", "q4", "wf_r"),
+        ("padded_again", 5, "unknown_event_type", "p4", "wf_t"),
+    }

@@ -250,14 +250,11 @@ def land_file(  # noqa: C901 -- 27 branches; being split into one function per s
                     )
         con.execute("begin transaction")
         in_transaction = True
-        validation._validate_and_load(con, log_format, projection, source, redacted, params,
-                                      records=typed and typed.records, in_file_order=typed is not None,
-                                      untrimmed=typed.projection(trimmed=False)[0] if typed is not None else None)
-        counts = con.execute(
-            """select count(*) filter (where _reason is null), count(*) filter (where _reason is not null)
-               from _cc_checked"""
-        ).fetchone()
-        rows_loaded, rows_quarantined = counts
+        # (typed path: _cc_checked holds only the failing rows; the counts are the inserts')
+        rows_loaded, rows_quarantined = validation._validate_and_load(
+            con, log_format, projection, source, redacted, params,
+            records=typed and typed.records, in_file_order=typed is not None,
+            untrimmed=typed.projection(trimmed=False)[0] if typed is not None else None)
         by_reason = con.execute(
             "select _reason, count(*), arg_min(_reason_detail, _row) from _cc_checked where _reason is not null "
             "group by 1 order by 1"
@@ -303,7 +300,7 @@ def land_file(  # noqa: C901 -- 27 branches; being split into one function per s
             con.execute("rollback")
         raise
     finally:
-        for t in ("_cc_lines", "_cc_rows", "_cc_numbered", "_cc_records", "_cc_json", "_cc_checked"):
+        for t in ("_cc_lines", "_cc_rows", "_cc_numbered", "_cc_records", "_cc_json", "_cc_checked", "_cc_dup", "_cc_rephash"):
             con.execute(f"drop table if exists {t}")
         _drop_rejects(con)
     return LandingResult(

@@ -143,6 +143,13 @@ def _loadable_rows(typed_rows: str) -> str:
         anti join (select _row from _cc_checked where _reason is not null) q on t._row = q._row)"""
 
 
+def _passed_rows(projection: str, source: str) -> str:
+    """(_row, event_id, workflow_id) of the source's rows with no verdict in ``_cc_checked``: the rows
+    that passed every check, for the duplicate check when ``_cc_checked`` keeps only failing rows."""
+    return f"""(select p._row, p.event_id, p.workflow_id from (select _row, {projection} from {source}) p
+        anti join (select _row from _cc_checked where _reason is not null) q on p._row = q._row)"""
+
+
 def _typed_rows(projection: str, source: str, ts_sql: str) -> str:
     """The CTEs ``projected`` (the source's contract fields) and ``typed`` (with _event_type and _ts)."""
     return f"""with projected as (
@@ -157,7 +164,7 @@ def _typed_rows(projection: str, source: str, ts_sql: str) -> str:
 def _validate_and_load(
     con, log_format: str, projection: str, source: str, redacted: list[str], params: dict,
     records: Callable[[object], None] | None = None, in_file_order: bool = False, untrimmed: str | None = None,
-) -> None:
+) -> tuple[int, int]:
     """Check, deduplicate (dedup.py), redact and insert. ``records`` (the typed Parquet path,
     typed_parquet.py) makes ``_cc_records`` once the quarantined rows are known. ``in_file_order``: the
     source (a file read again) yields its rows in ``_row`` order every time it is read; then
@@ -166,7 +173,9 @@ def _validate_and_load(
     that insert (it checks that the file did not change meanwhile). ``untrimmed`` (with
     ``in_file_order``): ``projection`` without its trim() and nullif(); ``projection`` then also yields
     ``_padded`` (a field's trimmed value differs from its text), and when no row to load is padded the
-    insert reads the fields through ``untrimmed``: the same values, without trimming every field twice."""
+    insert reads the fields through ``untrimmed``: the same values, without trimming every field twice.
+    With ``in_file_order``, ``_cc_checked`` holds only the rows that failed a check (and the padded
+    ones): the rows that passed are the source's other rows. Returns (rows loaded, rows quarantined)."""
     # every timestamp rule (ISO 8601 / RFC 3339, offsets up to ±14:00, --timestamp-format, --timezone)
     ts_parse = parse_sql("event_ts", timestamp_format=params.get("timestamp_format"), timezone=params.get("timezone"))
     ts_passed = parse_passed_sql("event_ts", timestamp_format=params.get("timestamp_format"), timezone=params.get("timezone"))
@@ -175,9 +184,13 @@ def _validate_and_load(
     reason_sql, detail_sql = _reason_and_detail(_checks_sql(
         log_format, params.get("expired_before"), params.get("timestamp_format"), params.get("residency_blocked")))
     typed_rows = _typed_rows(projection, source, ts_parse)
-    kept = "*"
+    kept, where = "*", ""
     if in_file_order:
+        # only the rows that failed a check (and, with ``untrimmed``, the padded ones: whether a row
+        # to load is padded decides how the file is read again); every other row passed and is read
+        # again from the source
         kept = "_row, _problem, event_id, workflow_id, _reason" + (", _padded" if untrimmed else "")
+        where = "where _reason is not null" + (" or _padded" if untrimmed else "")
     con.execute(
         f"""create temp table _cc_checked as
         {typed_rows},
@@ -185,15 +198,21 @@ def _validate_and_load(
             select *, {reason_sql} as _reason from typed
         )
         -- the detail repeats every rule: computed only for the rows that failed one
-        select {kept}, case when _reason is not null then {detail_sql} end as _reason_detail from checked""",
+        select {kept}, case when _reason is not null then {detail_sql} end as _reason_detail from checked
+        {where}""",
         {k: v for k, v in params.items() if k in ("future_limit", "timestamp_format", "timezone")
          or (k == "salt" and "$salt" in projection)},
     )
-    mark_duplicates(con)  # hash-based: no sort of the rows (dedup.py)
+    padded_sql = "select exists (select 1 from _cc_checked where _padded and _reason is null)"
+    if in_file_order:
+        # the rows that passed every check are those of the source less the failing rows of _cc_checked;
+        # read untrimmed when none of them is padded (the same values)
+        fields = untrimmed if untrimmed and not con.execute(padded_sql).fetchone()[0] else projection
+        mark_duplicates(con, valid=_passed_rows(fields, source))
+    else:
+        mark_duplicates(con)  # hash-based: no sort of the rows (dedup.py)
     insert_rows = _typed_rows(projection, source, ts_passed)
-    if untrimmed and in_file_order and not con.execute(
-        "select exists (select 1 from _cc_checked where _padded and _reason is null)"
-    ).fetchone()[0]:
+    if untrimmed and in_file_order and not con.execute(padded_sql).fetchone()[0]:
         insert_rows = _typed_rows(untrimmed, source, ts_passed)
     con.execute("drop table if exists _cc_json")
     # redaction (redaction.py): attributes walked at any depth, actor/owner hashed when named
@@ -209,7 +228,7 @@ def _validate_and_load(
         from {_loadable_rows(insert_rows) if in_file_order else '_cc_checked'}
         where _reason is null
         {'' if in_file_order else 'order by _row'}"""
-    con.execute(insert_events, used_params(insert_events, params))
+    rows_loaded = con.execute(insert_events, used_params(insert_events, params)).fetchone()[0]
     if records is not None:
         records(con)
     # the quarantine copy: a parsed record redacted like a loaded one (every key at any depth, JSON
@@ -227,5 +246,5 @@ def _validate_and_load(
         from _cc_checked c join _cc_records r using (_row)
         where c._reason is not null
         order by c._row"""
-    con.execute(insert_quarantine, used_params(insert_quarantine, params))
-
+    rows_quarantined = con.execute(insert_quarantine, used_params(insert_quarantine, params)).fetchone()[0]
+    return rows_loaded, rows_quarantined
