@@ -7,9 +7,23 @@
                     directly-follows transition the rule forbids
       volume        a window whose count of matching events is above baseline x factor (>= min_count)
     Windows: tumbling, window_hours long, aligned to 1970-01-01 00:00 UTC; only windows ended by as_of.
-    Definitions: doc blocks exception_rule_* in models/marts/alerting/_alerting__docs.md. -#}
+    Definitions: doc blocks exception_rule_* in models/marts/alerting/_alerting__docs.md.
+    Incremental: a nightly build recomputes only what new loads and the move of as_of can change (the
+    touched and still-open runs, the quality and volume windows from the earliest touched one), from all
+    their inputs, after the pre_hook deleted the same scope (macros/alerting/alert_detection_scope.sql,
+    doc block alert_detection_recompute); equal to a full build. -#}
 
 -- depends_on: {{ ref('int_log_completeness_violations') }}
+-- depends_on: {{ ref('int_runs_summarized') }}
+{%- set scope = alert_detection_scope() %}
+{%- set event_floor = none %}
+{%- if scope.mark is not none %}
+{%- set event_floor = run_events_scan_floor(
+    'select summarized.first_event_at from ' ~ ref('int_runs_summarized') ~ ' as summarized inner join ('
+    ~ alert_detection_scope_runs(scope.mark) ~ ') as scope_runs on summarized.workflow_id = scope_runs.workflow_id'
+    ~ ' and summarized.run_id = scope_runs.run_id',
+    requires=[ref('int_runs_summarized'), ref('fct_stage_executions')]) %}
+{%- endif %}
 
 with
 
@@ -36,6 +50,21 @@ as_of as (
     select * from {{ ref('int_as_of') }}
 
 ),
+
+build_state as (
+
+    select * from {{ ref('int_build_state') }}
+
+),
+{%- if scope.mark is not none %}
+
+scope_runs as (
+
+    -- the runs this incremental build recomputes (alert_detection_scope_runs)
+    {{ alert_detection_scope_runs(scope.mark) }}
+
+),
+{%- endif %}
 
 stage_executions as (
 
@@ -83,6 +112,11 @@ latency_attempts as (
         and rules.kind = 'latency'
         and (rules.stage is null or stage_executions.stage = rules.stage)
     cross join as_of
+    {%- if scope.mark is not none %}
+    inner join scope_runs
+        on stage_executions.workflow_id = scope_runs.workflow_id
+        and stage_executions.run_id = scope_runs.run_id
+    {%- endif %}
     where stage_executions.started_at <= as_of.as_of_ts
 
 ),
@@ -273,6 +307,10 @@ quality_windows as (
         on runs.workflow_id = rules.workflow_id
         and rules.kind = 'quality'
     where runs.final_status in ('completed', 'failed', 'compensated')
+        {%- if scope.mark is not none %}
+        -- the windows from the one holding quality_from, each whole
+        and runs.ended_at >= {{ alert_window_start(alert_window_index(scope.quality_from, 'rules.window_hours'), 'rules.window_hours') }}
+        {%- endif %}
     group by
         rules.rule_name, rules.workflow_id, rules.window_hours, rules.max_error_rate_pct, rules.min_runs,
         {{ alert_window_index('runs.ended_at', 'rules.window_hours') }}
@@ -331,6 +369,15 @@ completeness_event_counts as (
     inner join rules
         on events.workflow_id = rules.workflow_id
         and rules.kind = 'completeness'
+    {%- if scope.mark is not none %}
+    inner join scope_runs
+        on events.workflow_id = scope_runs.workflow_id
+        and events.run_id = scope_runs.run_id
+    {%- if event_floor is not none %}
+    -- no event of a scope run is older (run_events_scan_floor): zone maps skip older row groups
+    where events.event_ts >= {{ event_floor }}
+    {%- endif %}
+    {%- endif %}
     group by rules.rule_name, events.workflow_id, events.run_id
 
 ),
@@ -412,6 +459,11 @@ reference_path_detections as (
     inner join runs
         on conformance.workflow_id = runs.workflow_id
         and conformance.case_id = runs.run_id
+    {%- if scope.mark is not none %}
+    inner join scope_runs
+        on runs.workflow_id = scope_runs.workflow_id
+        and runs.run_id = scope_runs.run_id
+    {%- endif %}
     where not conformance.is_conforming
         and runs.final_status in ('completed', 'failed', 'compensated')
 
@@ -443,8 +495,16 @@ transition_detections as (
         and case_events.previous_activity = rule_transitions.activity
         and case_events.activity = rule_transitions.next_activity
     cross join as_of
+    {%- if scope.mark is not none %}
+    inner join scope_runs
+        on case_events.workflow_id = scope_runs.workflow_id
+        and case_events.run_id = scope_runs.run_id
+    {%- endif %}
     where case_events.is_activity_instance
         and case_events.event_ts <= as_of.as_of_ts
+        {%- if event_floor is not none %}
+        and case_events.event_ts >= {{ event_floor }}
+        {%- endif %}
 
 ),
 
@@ -473,6 +533,10 @@ volume_counts as (
         and (volume_rules.stage is null or events.stage = volume_rules.stage)
     cross join as_of
     where events.event_ts <= as_of.as_of_ts
+        {%- if scope.mark is not none %}
+        -- every window a recomputed window's baseline reads (alert_detection_scope)
+        and events.event_ts >= {{ scope.volume_scan_from }}
+        {%- endif %}
     group by
         volume_rules.rule_name, volume_rules.workflow_id, volume_rules.window_hours,
         {{ alert_window_index('events.event_ts', 'volume_rules.window_hours') }}
@@ -516,6 +580,9 @@ volume_baselines as (
         and earlier.window_index >= current_window.window_index - volume_rules.baseline_windows
         and earlier.window_index < current_window.window_index
     where current_window.window_index - volume_rules.baseline_windows >= workflow_first_windows.first_window_index
+        {%- if scope.mark is not none %}
+        and current_window.window_index >= {{ alert_window_index(scope.volume_from, 'current_window.window_hours') }}
+        {%- endif %}
     group by
         current_window.rule_name, current_window.workflow_id, current_window.window_hours,
         current_window.window_index, current_window.matching_events, volume_rules.factor, volume_rules.min_count,
@@ -587,12 +654,13 @@ final as (
         detections.observed_unit,
         detections.evidence,
         {{ alert_window_index('detections.detected_at', 'rules.window_hours') }} as detection_window_index,
-        as_of.as_of_ts
+        {{ mart_build_state_columns() }}
 
     from detections
     inner join rules
         on detections.rule_name = rules.rule_name
     cross join as_of
+    cross join build_state
     -- windowed kinds: only windows ended by as_of; every kind: detected by as_of
     where detections.detected_at <= as_of.as_of_ts
 

@@ -29,6 +29,12 @@ runs as (
 
 ),
 
+as_of as (
+
+    select * from {{ ref('int_as_of') }}
+
+),
+
 final as (
 
     select
@@ -57,9 +63,10 @@ final as (
             else 'unassigned'
         end as routing_source,
         detections.rule_runbook_url as runbook_url,
-        detections.as_of_ts
+        as_of.as_of_ts
 
     from detections
+    cross join as_of
     left join classes
         on detections.exception_class = classes.exception_class
     left join workflows

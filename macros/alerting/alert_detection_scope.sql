@@ -1,0 +1,101 @@
+{#- The nightly scope of int_alert_rule_detections (doc block alert_detection_recompute in
+    models/marts/alerting/_alerting__docs.md). The table carries the build state of the build that wrote
+    each row (mart_build_state_columns); an incremental build recomputes, from ALL the inputs of what it
+    recomputes, exactly what the new loads and the move of as_of can change, and keeps the rest:
+      - per-run kinds (latency, completeness, conformance): the runs with an event landed since the
+        table's mark (int_runs_summarized.max_loaded_at > _loaded_through: a late event of any age
+        recomputes its whole run) and the runs with a stage attempt still open (its measured span runs
+        to as_of, so it moves with as_of);
+      - quality windows: every window from the one holding quality_from, the earliest of the touched
+        runs' first events (a touched run's ended_at, old or new, is not earlier) and the last build's
+        as_of (windows ended since became detectable);
+      - volume windows: every window from the one holding volume_from, the earliest of the new loads'
+        events and the last build's as_of; a window's baseline reads the baseline_windows before it, so
+        the event scan starts volume_scan_from = volume_from less the longest (baseline_windows + 1) x
+        window_hours of the volume rules (a workflow's first window, which gates the baseline, is read
+        from all its events: a new earlier event moves it, and only windows from its own on change).
+    Everything (mark none) when the table is empty, at parse, in a unit test, and when
+    mart_recompute_everything holds (register changed, as_of pinned now or then, retention cut events). -#}
+
+
+{#- Literals read before the pre_hook deletes anything (the pre_hook and the model read the same table,
+    so both see the same scope): mark, quality_from, volume_from, volume_scan_from (SQL timestamp
+    literals), or mark none (recompute everything). -#}
+{% macro alert_detection_scope() -%}
+{%- set everything = {'mark': none, 'quality_from': none, 'volume_from': none, 'volume_scan_from': none} -%}
+{%- if not execute or model.resource_type == 'unit_test' or not is_incremental() -%}
+    {{ return(everything) }}
+{%- endif -%}
+{%- set mark = mart_kept_loaded_through() -%}
+{%- if mark is none -%}
+    {{ return(everything) }}
+{%- endif -%}
+{%- set scope_query -%}
+select
+    (
+        select cast(min(candidate_at) as varchar) from (
+            select min(first_event_at) as candidate_at
+            from {{ ref('int_runs_summarized') }}
+            where max_loaded_at > {{ mark }}
+            union all
+            select max(_as_of_ts) as candidate_at from {{ this }}
+        ) as quality_candidates
+    ) as quality_from,
+    (
+        select cast(min(candidate_at) as varchar) from (
+            select min(event_ts) as candidate_at
+            from {{ ref('stg_command_center__workflow_events') }}
+            where loaded_at > {{ mark }}
+            union all
+            select max(_as_of_ts) as candidate_at from {{ this }}
+        ) as volume_candidates
+    ) as volume_from,
+    (
+        select coalesce(max((baseline_windows + 1) * window_hours), 0) * 3600.0
+        from {{ ref('stg_governance__alert_rules') }}
+        where kind = 'volume'
+    ) as volume_lookback_seconds
+{%- endset -%}
+{%- set row = run_query(scope_query).rows[0] -%}
+{%- set quality_from = "cast('" ~ row[0] ~ "' as timestamp)" if row[0] is not none else mark -%}
+{%- set volume_from = "cast('" ~ row[1] ~ "' as timestamp)" if row[1] is not none else mark -%}
+{%- set volume_scan_from = timestamp_add_seconds(volume_from, -(row[2] | float)) -%}
+{{ return({'mark': mark, 'quality_from': quality_from, 'volume_from': volume_from,
+           'volume_scan_from': volume_scan_from}) }}
+{%- endmacro %}
+
+
+{#- The runs whose per-run detections an incremental build recomputes (a query: workflow_id, run_id). -#}
+{% macro alert_detection_scope_runs(mark) -%}
+select workflow_id, run_id
+from {{ ref('int_runs_summarized') }}
+where max_loaded_at > {{ mark }}
+union
+select workflow_id, run_id
+from {{ ref('fct_stage_executions') }}
+where ended_at is null
+{%- endmacro %}
+
+
+{#- The pre_hook of int_alert_rule_detections: delete what this build recomputes (everything when the
+    scope's mark is none; a no-op on a full build). -#}
+{% macro alert_detections_delete_recomputed() -%}
+{%- if is_incremental() -%}
+{%- set scope = alert_detection_scope() -%}
+delete from {{ this }}
+{%- if scope.mark is not none %}
+where (
+        rule_kind in ('latency', 'completeness', 'conformance')
+        and (workflow_id, subject) in ({{ alert_detection_scope_runs(scope.mark) }})
+    )
+    or (
+        rule_kind = 'quality'
+        and window_start >= {{ alert_window_start(alert_window_index(scope.quality_from, 'window_hours'), 'window_hours') }}
+    )
+    or (
+        rule_kind = 'volume'
+        and window_start >= {{ alert_window_start(alert_window_index(scope.volume_from, 'window_hours'), 'window_hours') }}
+    )
+{%- endif -%}
+{%- endif -%}
+{%- endmacro %}
