@@ -236,3 +236,52 @@ def test_the_not_null_rules_catch_a_violation(manifest):
     for check in (test_not_null_constraints_are_enforced, test_every_key_column_is_checked_not_null):
         with pytest.raises(AssertionError):
             check(broken)
+
+
+# The nightly build's folded column tests (macros/generic_tests/column_tests_folded.sql, selectors.yml):
+# the nightly selector leaves out every not_null / accepted_values / accepted_range test of severity error
+# as a node of its own; each must then be evaluated by a column_tests_folded test on its parent.
+FOLDED_KINDS = ("not_null", "accepted_values", "accepted_range")
+
+
+def _folded_members(manifest: dict) -> dict[str, list[str]]:
+    """parent unique_id -> the tests folded into its column_tests_folded test (the macro's rule)."""
+    members: dict[str, list[str]] = {}
+    for node in manifest["nodes"].values():
+        meta = node.get("test_metadata") or {}
+        if (node["resource_type"] == "test" and meta.get("name") in FOLDED_KINDS
+                and node["config"]["severity"].lower() == "error" and "full_history" not in node["tags"]
+                and len(node["depends_on"]["nodes"]) == 1):
+            members.setdefault(node["depends_on"]["nodes"][0], []).append(node["name"])
+    return members
+
+
+def _folded_tests(manifest: dict) -> dict[str, str]:
+    """parent unique_id -> its column_tests_folded test."""
+    return {node["depends_on"]["nodes"][0]: node["name"] for node in manifest["nodes"].values()
+            if node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("name") == "column_tests_folded"}
+
+
+def test_every_folded_column_test_has_its_folded_test(manifest):
+    """No column test drops out of the nightly build: every parent of a folded test kind carries a
+    column_tests_folded test, and no column_tests_folded test sits where it would fold nothing."""
+    members, folded = _folded_members(manifest), _folded_tests(manifest)
+    name = lambda uid: (manifest["nodes"].get(uid) or manifest["sources"][uid])["name"]  # noqa: E731
+    missing = sorted(f"{name(parent)} ({len(tests)} tests)" for parent, tests in members.items() if parent not in folded)
+    assert missing == [], "models/sources whose column tests the nightly build would skip: add `column_tests_folded`"
+    empty = sorted(name(parent) for parent in folded if parent not in members)
+    assert empty == [], "column_tests_folded tests that fold nothing"
+    # the nightly selector excludes exactly the folded kinds (selectors.yml); the macro names the same ones
+    selectors = (REPO_ROOT / "selectors.yml").read_text()
+    macro = (REPO_ROOT / "macros" / "generic_tests" / "column_tests_folded.sql").read_text()
+    for kind in FOLDED_KINDS:
+        assert f"value: {kind}" in selectors and f"'{kind}'" in macro
+
+
+def test_the_folding_rule_catches_a_dropped_test(manifest):
+    broken = json.loads(json.dumps(manifest))
+    folded = next(uid for uid, node in broken["nodes"].items()
+                  if (node.get("test_metadata") or {}).get("name") == "column_tests_folded")
+    del broken["nodes"][folded]
+    with pytest.raises(AssertionError):
+        test_every_folded_column_test_has_its_folded_test(broken)
