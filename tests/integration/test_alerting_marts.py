@@ -144,3 +144,81 @@ def test_burn_rate_alerts_match_an_independent_python_evaluation(con):
     expected = _python_episodes(con)
     assert expected, "the sample data has a run_success burn episode"
     assert mart == expected
+
+
+# ------------------------------------------------------------------------------------------------
+# the incremental rule detections (doc block alert_detection_recompute) equal a full refresh
+# ------------------------------------------------------------------------------------------------
+
+DETECTION_TABLES = ("intermediate.int_alert_rule_detections", "marts.fct_detected_exceptions")
+
+
+def _detection_tables(db) -> dict[str, list[tuple]]:
+    """The detection tables' rows without the "_" build-state columns (which build wrote a row differs
+    between the incremental and the full path), sorted; floats rounded to 1e-6."""
+    out = {}
+    with duckdb.connect(str(db), read_only=True) as con:
+        for table in DETECTION_TABLES:
+            cur = con.execute(f"select * from {table}")
+            names = [d[0] for d in cur.description]
+            keep = [i for i, n in enumerate(names) if not n.startswith("_")]
+            rows = [tuple(round(r[i], 6) if isinstance(r[i], float) else r[i] for i in keep) for r in cur.fetchall()]
+            out[table] = sorted(rows, key=repr)
+    return out
+
+
+def test_rule_detections_incremental_equal_a_full_refresh(shared_warehouse, shared_warehouse_copy, tmp_path):
+    """Land a new day and late events into old windows (copies, with new ids, of old events of every rule's
+    workflow: old volume windows, closed runs' latency and completeness, cases' transitions), run the
+    nightly models, then rebuild the detections whole with --full-refresh: the same rows, every
+    detection_key included. The nightly run kept rows (it did not rebuild the table) and recomputed some."""
+    from orchestration.cli import main
+    from orchestration.lib.dbt import run_dbt
+
+    s = shared_warehouse_copy
+    day = tmp_path / "day.parquet"
+    nxt = (shared_warehouse.end_date + timedelta(days=1)).isoformat()
+    assert main(["generate", "--days", "1", "--runs-per-day", "6", "--seed", "4", "--end-date", nxt,
+                 "--out", str(day)]) == 0
+    late = tmp_path / "late.parquet"
+    rules = load_register("command_center.yml").alerting.exception_rules
+    workflows = sorted({r.workflow_id for r in rules})
+    with duckdb.connect() as con:
+        con.execute(f"""
+            copy (
+                select * replace ('late-' || event_id as event_id,
+                                  strftime(cast(event_ts as timestamp) + interval 7 second,
+                                           '%Y-%m-%dT%H:%M:%S.%gZ') as event_ts)
+                from (
+                    select *, row_number() over (
+                        partition by workflow_id, event_type, cast(cast(event_ts as timestamp) as date)
+                        order by event_id) as pick
+                    from read_parquet('{shared_warehouse.events}')
+                    where workflow_id in ({", ".join(f"'{w}'" for w in workflows)})
+                        and cast(cast(event_ts as timestamp) as date)
+                            in (date '2026-11-04', date '2026-11-10', date '2026-11-17')
+                ) as picked
+                where pick = 1
+            ) to '{late}' (format parquet)""")
+        assert con.execute(f"select count(*) from read_parquet('{late}')").fetchone()[0] > 10
+    assert main(["ingest", str(day)]) == 0
+    assert main(["ingest", str(late)]) == 0
+
+    with duckdb.connect(str(s.duckdb_path), read_only=True) as con:
+        (mark_before,) = con.execute(
+            "select max(_loaded_through) from intermediate.int_alert_rule_detections").fetchone()
+    run_dbt(s, ["run", "--selector", "nightly"])
+    with duckdb.connect(str(s.duckdb_path), read_only=True) as con:
+        kept, recomputed = con.execute(
+            "select count(*) filter (where _loaded_through = ?), count(*) filter (where _loaded_through > ?) "
+            "from intermediate.int_alert_rule_detections", [mark_before, mark_before]).fetchone()
+    assert kept > 0 and recomputed > 0, (kept, recomputed)
+    incremental = _detection_tables(s.duckdb_path)
+
+    run_dbt(s, ["run", "--full-refresh", "--select", "int_alert_rule_detections", "fct_detected_exceptions"])
+    full = _detection_tables(s.duckdb_path)
+    for table in DETECTION_TABLES:
+        assert incremental[table], table
+        only_incremental = sorted(set(incremental[table]) - set(full[table]), key=repr)[:3]
+        only_full = sorted(set(full[table]) - set(incremental[table]), key=repr)[:3]
+        assert incremental[table] == full[table], (table, only_incremental, only_full)
