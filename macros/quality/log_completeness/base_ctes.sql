@@ -1,10 +1,21 @@
 {#- The CTEs every log-completeness check reads (macros/quality/log_completeness/): the events with
-    their day and future flags (flagged_events), one row per run with its lifecycle counts (runs), and
-    the telemetry runs with their edge and saga flags (telemetry_runs). Each CTE ends with a comma. -#}
-{% macro log_completeness_base_ctes(events_relation, slo_targets_relation, s) -%}
+    their day and future flags (flagged_events: every event, or in the nightly build the events of the
+    touched runs, macro log_completeness_nightly_scope), one row per workflow x day of the current
+    (not future-dated) events of the whole log (workflow_day_events: the workflow-level checks and the
+    edges), one row per run with its lifecycle counts (runs), and the telemetry runs with their edge and
+    saga flags (telemetry_runs). Each CTE ends with a comma. -#}
+{% macro log_completeness_base_ctes(events_relation, slo_targets_relation, s, scope=none) -%}
 {%- set skew_seconds = (s.max_future_skew_hours * 3600) | float -%}
 {%- set grace_seconds = (s.edge_grace_hours * 3600) | float -%}
 {%- set terminal_types = "('run_completed', 'run_failed', 'run_compensated')" -%}
+{%- if scope is not none %}
+touched_runs as (
+
+    {{ log_completeness_touched_runs_sql(events_relation, scope) | indent(4) }}
+
+),
+{%- endif %}
+
 source_events as (
 
     select
@@ -18,6 +29,9 @@ source_events as (
         loaded_at
 
     from {{ events_relation }}
+    {%- if scope is not none %}
+    where (workflow_id, run_id) in (select touched_runs.workflow_id, touched_runs.run_id from touched_runs)
+    {%- endif %}
 
 ),
 
@@ -88,7 +102,6 @@ runs as (
         run_id,
         max(case when log_format = 'telemetry' then 1 else 0 end) = 1 as is_telemetry,
         min(event_ts) as first_event_at,
-        min(case when not is_future then event_ts end) as first_current_event_at,
         min(case when is_run_start then event_ts end) as first_run_started_at,
         sum(case when is_run_start then 1 else 0 end) as run_started_count,
 
@@ -151,14 +164,40 @@ repeated_lifecycle_events as (
 
 ),
 
+workflow_day_events as (
+
+    -- one row per workflow x day of the current (not future-dated) events of the whole log, read
+    -- from the events directly (narrow columns): the workflows' edges, the daily counts and the
+    -- newest events of the workflow-level checks, also when flagged_events holds the touched runs only
+    select
+        all_events.workflow_id,
+        {{ day_start('all_events.event_ts') }} as day,
+        count(*) as events,
+        min(all_events.event_ts) as first_event_at,
+        max(all_events.event_ts) as last_event_at
+
+    from {{ events_relation }} as all_events
+    -- not is_future (flagged_events), spelt the same way; the clock inline (clock.current_ts), as a
+    -- cross join it made DuckDB filter 10M rows in a nested-loop join
+    where not (
+        coalesce(
+            all_events.event_ts > {{ timestamp_add_seconds('all_events.loaded_at', skew_seconds) }},
+            false
+        )
+        or all_events.event_ts > {{ timestamp_add_seconds(current_timestamp_utc(), skew_seconds) }}
+    )
+    group by all_events.workflow_id, {{ day_start('all_events.event_ts') }}
+
+),
+
 workflow_edges as (
 
     -- the left edge of each workflow's log in the warehouse: its earliest (not future-dated) event
     select
         workflow_id,
-        min(first_current_event_at) as first_event_at
+        min(first_event_at) as first_event_at
 
-    from runs
+    from workflow_day_events
     group by workflow_id
 
 ),

@@ -2,17 +2,23 @@
     Renders its CTEs (each ending with a comma; the last one is named exception_follow_up_after_raise) over the shared CTEs of
     base_ctes.sql. The rule in words: doc block log_completeness_exception_follow_up_after_raise in
     models/marts/quality/_quality__docs.md. -#}
-{% macro log_completeness_check_exception_follow_up_after_raise() -%}
+{% macro log_completeness_check_exception_follow_up_after_raise(events_relation) -%}
 exception_raises as (
 
+    -- the raises of the follow-ups' exceptions, from every event (a raise may sit in another run
+    -- than its follow-ups: flagged_events may hold the touched runs only)
     select
-        exception_id,
-        min(event_ts) as raised_at
+        raises.exception_id,
+        min(raises.event_ts) as raised_at
 
-    from flagged_events
-    where event_type = 'exception_raised'
-        and exception_id is not null
-    group by exception_id
+    from {{ events_relation }} as raises
+    where raises.event_type = 'exception_raised'
+        and raises.exception_id in (
+            select follow_ups.exception_id
+            from flagged_events as follow_ups
+            where follow_ups.event_type in ('exception_acknowledged', 'exception_resolved')
+        )
+    group by raises.exception_id
 
 ),
 

@@ -7,10 +7,9 @@ newest_events as (
 
     select
         workflow_id,
-        max(event_ts) as newest_event_at
+        max(last_event_at) as newest_event_at
 
-    from flagged_events
-    where not is_future
+    from workflow_day_events
     group by workflow_id
 
 ),

@@ -5,9 +5,8 @@
 {% macro log_completeness_daily_counts_ctes(s) -%}
 latest as (
 
-    select {{ day_start('max(event_ts)') }} as latest_day
-    from flagged_events
-    where not is_future
+    select {{ day_start('max(last_event_at)') }} as latest_day
+    from workflow_day_events
 
 ),
 
@@ -15,12 +14,10 @@ workflow_day_counts as (
 
     select
         workflow_id,
-        event_day as day,
-        count(*) as events
+        day,
+        events
 
-    from flagged_events
-    where not is_future
-    group by workflow_id, event_day
+    from workflow_day_events
 
 ),
 

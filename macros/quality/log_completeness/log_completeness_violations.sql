@@ -49,14 +49,16 @@
     check_name, workflow_id, run_id (nullable), event_id (nullable), event_day (UTC date; null only for
     a registered workflow without any event), detail.
     events_relation: the events (columns of stg_command_center__workflow_events);
-    slo_targets_relation: the register's thresholds (stg_governance__slo_targets). -#}
-{% macro log_completeness_violations(events_relation, slo_targets_relation) -%}
+    slo_targets_relation: the register's thresholds (stg_governance__slo_targets);
+    scope: none (every check over every event) or a nightly scope (macro log_completeness_nightly_scope:
+    the per-run checks of the touched runs only, the workflow-level checks whole). -#}
+{% macro log_completeness_violations(events_relation, slo_targets_relation, scope=none) -%}
 
 {%- set s = log_completeness_settings() %}
 
 with
 
-{{ log_completeness_base_ctes(events_relation, slo_targets_relation, s) }}
+{{ log_completeness_base_ctes(events_relation, slo_targets_relation, s, scope) }}
 
 {{ log_completeness_check_one_run_started() }}
 
@@ -64,7 +66,7 @@ with
 
 {{ log_completeness_check_nothing_after_run_end() }}
 
-{{ log_completeness_check_exception_follow_up_after_raise() }}
+{{ log_completeness_check_exception_follow_up_after_raise(events_relation) }}
 
 {{ log_completeness_check_no_future_events(s) }}
 
