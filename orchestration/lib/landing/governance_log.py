@@ -46,6 +46,7 @@ from orchestration.lib.landing.timestamps import (
     unparseable_detail_sql,
 )
 from orchestration.lib.landing.transaction import landing_transaction
+from orchestration.lib.landing.validation import CONTROL_CHAR_GLOB
 from orchestration.lib.register import Register
 from orchestration.lib.warehouse import ensure_raw_schema
 
@@ -66,7 +67,6 @@ FIELDS: tuple[str, ...] = (
     "model_name", "model_version", "confidence", "reviewer_id", "decision", "prechecks", "rollback", "ts",
 )
 _IDENTIFIER_FIELDS = ("action_id", "workflow_id", "run_id", "actor", "actor_role", "playbook", "reviewer_id")
-_CONTROL_CHARS = r"[\x00-\x1f\x7f]"
 
 #: Quarantine reason codes of a governance-log row, in the order they are tested (the first wins).
 #: The shared ones mean what contract.REASON_CODES says; the governance ones are new.
@@ -179,7 +179,7 @@ def _checks(register: Register, timestamp_format: str | None = None) -> tuple[st
                 " when _action = 'approval' and playbook is null then 'playbook (an approval names one)'"
                 " when _action = 'approval' and decision is null then 'decision (an approval is granted or rejected)'")
     bad_ident = " ".join(
-        f"when length({f}) > {MAX_IDENTIFIER_LENGTH} or regexp_matches({f}, {sql_literal(_CONTROL_CHARS)}) "
+        f"when length({f}) > {MAX_IDENTIFIER_LENGTH} or {f} glob {CONTROL_CHAR_GLOB} "
         f"then {sql_literal(f)}" for f in _IDENTIFIER_FIELDS
     )
     bad_type = (
