@@ -65,23 +65,7 @@ build_state.loaded_through as _loaded_through,
 delete from {{ this }}
 where {{ mart_recompute_everything() }}
     or {{ period_column }} >= (
-        select min(recompute_from) from (
-            {%- for source in sources %}
-            -- the period of the earliest event of any row landed since the table was built
-            select {{ truncate('min(first_event_at)') }} as recompute_from
-            from {{ source }}
-            where max_loaded_at > (select max(_loaded_through) from {{ this }})
-            union all
-            {%- endfor %}
-            -- the period of the last build's as_of: what moved with as_of since (ages, breaches whose
-            -- clock ran out, backlogs, month-to-date figures) lies in it or after it
-            select {{ truncate('max(_as_of_ts)') }} as recompute_from
-            from {{ this }}
-            union all
-            -- the period of the current as_of (a pinned as_of before the table's end)
-            select {{ truncate('as_of_ts') }} as recompute_from
-            from {{ ref('int_build_state') }}
-        ) as candidates
+        {{ mart_recompute_from(sources, period) }}
     )
 {%- else -%}
 delete from {{ this }}
@@ -101,6 +85,31 @@ where {{ mart_recompute_everything() }}
 {%- endif -%}
 {%- endif -%}
 {%- endmacro %}
+
+{#- The SQL of the first period a period mart's pre_hook (mart_delete_recomputed) deletes from: every
+    period on or after it is recomputed. One definition, also read before the pre_hook runs by
+    mart_missing_periods_floor. -#}
+{% macro mart_recompute_from(sources, period) -%}
+{%- set truncate = {'day': day_start, 'week': week_start, 'month': month_start}[period] -%}
+select min(recompute_from) from (
+        {%- for source in sources %}
+        -- the period of the earliest event of any row landed since the table was built
+        select {{ truncate('min(first_event_at)') }} as recompute_from
+        from {{ source }}
+        where max_loaded_at > (select max(_loaded_through) from {{ this }})
+        union all
+        {%- endfor %}
+        -- the period of the last build's as_of: what moved with as_of since (ages, breaches whose
+        -- clock ran out, backlogs, month-to-date figures) lies in it or after it
+        select {{ truncate('max(_as_of_ts)') }} as recompute_from
+        from {{ this }}
+        union all
+        -- the period of the current as_of (a pinned as_of before the table's end)
+        select {{ truncate('as_of_ts') }} as recompute_from
+        from {{ ref('int_build_state') }}
+    ) as candidates
+{%- endmacro %}
+
 
 
 {#- In an incremental mart's SQL: a condition keeping only the periods after the last one the table
@@ -180,6 +189,31 @@ left join (
     ~ mart_recompute_everything() ~ ' as everything'
 ).rows -%}
 {%- if rows[0][0] is none or rows[0][1] -%}
+    {{ return(none) }}
+{%- endif -%}
+{{ return("cast('" ~ rows[0][0] ~ "' as timestamp)") }}
+{%- endmacro %}
+
+
+{#- For an incremental period mart (pre_hook mart_delete_recomputed(sources, period_column, period)): the
+    start of the first period the table will be missing once its pre_hook has run, as a SQL timestamp
+    literal read when the model is compiled (before the pre_hook), or none - at parse, in a unit test,
+    on a full build, on an empty table, and when the pre_hook deletes every row. The pre_hook keeps the
+    periods before mart_recompute_from; mart_missing_periods_filter then computes the periods after the
+    last one kept, i.e. from this literal on. So a source row's time column `>=` it is the same filter
+    as the period's, written as a constant that prunes the scan by zone maps (a subquery's max() is not
+    pushed into the scan). Use it beside mart_missing_periods_filter, with the pre_hook's own arguments. -#}
+{% macro mart_missing_periods_floor(sources, period_column, period) -%}
+{%- if not execute or model.resource_type == 'unit_test' or not is_incremental() -%}
+    {{ return(none) }}
+{%- endif -%}
+{%- set step = {'day': ('day', 1), 'week': ('day', 7), 'month': ('month', 1)}[period] -%}
+{%- set rows = run_query(
+    'select cast(' ~ dbt.dateadd(step[0], step[1], 'max(' ~ period_column ~ ')') ~ ' as ' ~ dbt.type_timestamp() ~ ')'
+    ~ ' from ' ~ this ~ ' where ' ~ period_column ~ ' < (' ~ mart_recompute_from(sources, period) ~ ')'
+    ~ ' and not ' ~ mart_recompute_everything()
+).rows -%}
+{%- if rows | length == 0 or rows[0][0] is none -%}
     {{ return(none) }}
 {%- endif -%}
 {{ return("cast('" ~ rows[0][0] ~ "' as timestamp)") }}
