@@ -11,10 +11,14 @@
 
 -- depends_on: {{ ref('int_log_completeness_violations') }}
 -- (the gate: a failing error-severity log-completeness check skips this model; _int_quality__models.yml)
+-- depends_on: {{ ref('int_runs_summarized') }}
+-- (the incremental scan's floor source, not read by a full build)
 
 with
 
-{{ incremental_scope_ctes(ref('stg_command_center__workflow_events'), ['workflow_id', 'run_id']) }}
+{#- (the scan floor of the touched runs is read from the run summaries, one row per run, not from
+    this table's every event: incremental_scan_bounds, floor_source) #}
+{{ incremental_scope_ctes(ref('stg_command_center__workflow_events'), ['workflow_id', 'run_id'], floor_source=ref('int_runs_summarized')) }}
 
 classified as (
 

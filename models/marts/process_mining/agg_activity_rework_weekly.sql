@@ -19,6 +19,12 @@ instances as (
     where is_activity_instance
         -- incremental: the weeks the table is missing (the pre_hook deleted the recomputed ones)
         and {{ mart_missing_periods_filter(week_start('first_event_at'), 'week_start') }}
+        {%- set missing_from = mart_missing_periods_floor([ref('int_case_events_sequenced')], 'week_start', 'week') %}
+        {%- if missing_from is not none %}
+        -- the same filter as a literal (the first missing week's start, read before the pre_hook):
+        -- the scan skips the kept weeks' row groups instead of reading every activity instance
+        and first_event_at >= {{ missing_from }}
+        {%- endif %}
 
 ),
 

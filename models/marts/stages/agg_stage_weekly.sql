@@ -30,6 +30,11 @@ reopened_stage_runs as (
     cross join missing_from
     where last_attempts.is_last_attempt
         and (missing_from.week_start is null or last_attempts.ended_at >= missing_from.week_start)
+        {%- set missing_floor = mart_missing_periods_floor([ref('int_stage_attempts_summarized'), ref('int_runs_summarized')], 'week_start', 'week') %}
+        {%- if missing_floor is not none %}
+        -- the same bound as a literal (read before the pre_hook): the scan skips the kept weeks' row groups
+        and last_attempts.ended_at >= {{ missing_floor }}
+        {%- endif %}
 
 ),
 
