@@ -187,15 +187,16 @@ def test_rule_detections_incremental_equal_a_full_refresh(shared_warehouse, shar
         con.execute(f"""
             copy (
                 select * replace ('late-' || event_id as event_id,
-                                  strftime(cast(event_ts as timestamp) + interval 7 second,
+                                  strftime(try_cast(event_ts as timestamp) + interval 7 second,
                                            '%Y-%m-%dT%H:%M:%S.%gZ') as event_ts)
                 from (
                     select *, row_number() over (
-                        partition by workflow_id, event_type, cast(cast(event_ts as timestamp) as date)
+                        partition by workflow_id, event_type, cast(try_cast(event_ts as timestamp) as date)
                         order by event_id) as pick
                     from read_parquet('{shared_warehouse.events}')
+                    -- (the generated file has defects landing quarantines: unparsable timestamps)
                     where workflow_id in ({", ".join(f"'{w}'" for w in workflows)})
-                        and cast(cast(event_ts as timestamp) as date)
+                        and cast(try_cast(event_ts as timestamp) as date)
                             in (date '2026-11-04', date '2026-11-10', date '2026-11-17')
                 ) as picked
                 where pick = 1
