@@ -202,3 +202,99 @@ def test_selector_names_match_the_code(selection):
     assert selection in names
     assert NIGHTLY_SELECTOR == DAGSTER_NIGHTLY == "nightly"
     assert WEEKLY_FULL_CHECKS_SELECTOR == "weekly_full_checks"
+
+
+# --- the log-completeness gate (int_log_completeness_violations): per touched run nightly, every run weekly ---
+GATE = "int_log_completeness_violations"
+
+
+def _gate_rows(db: str) -> set[tuple]:
+    """The gate's rows; a freshness row's detail names the clock it was measured at (freshness_as_of is
+    not pinned here), so it is left out of the comparison."""
+    with duckdb.connect(db, read_only=True) as con:
+        rows = con.execute(f"select * from intermediate.{GATE}").fetchall()
+    return {r[:5] + ((None,) if r[0] == "freshness" else r[5:]) for r in rows}
+
+
+def _land_late_terminal_event(settings, watermark, workflow_id: str, run_id: str, event_ts, region: str, tmp_path):
+    """Land (through landing, so the ledger matches) a second run_completed of an old run, an hour after
+    its end and after the last passing check: one_terminal_event and nothing_after_run_end in new data."""
+    from datetime import UTC, timedelta
+
+    from orchestration.lib.landing.load import land_file
+    from orchestration.lib.register import load_register
+    from orchestration.lib.warehouse import open_warehouse
+
+    path = tmp_path / "late_terminal.jsonl"
+    path.write_text(json.dumps({
+        "event_id": f"{run_id}-lc-late-end", "workflow_id": workflow_id, "run_id": run_id,
+        "event_type": "run_completed", "event_ts": (event_ts + timedelta(hours=1)).isoformat() + "Z",
+        "region": region,
+    }) + "\n")
+    with open_warehouse(settings.duckdb_path) as con:
+        result = land_file(con, path, register=load_register(settings.register_path), salt=settings.redaction_salt,
+                           now=watermark.replace(tzinfo=UTC) + timedelta(hours=1))
+    assert result.rows_loaded == 1 and result.rows_quarantined == 0, result
+
+
+def test_log_completeness_gate_nightly_per_touched_run_weekly_every_run(shared_warehouse_copy, tmp_path):
+    """The nightly build re-evaluates the per-run log-completeness checks of the runs its new loads touch
+    (macros/quality/log_completeness/log_completeness_nightly_scope.sql): a violation landed in new data
+    fails the nightly build; one planted in old data (outside landing, loaded before the mark) is not the
+    nightly build's, and the full evaluation - a plain build, the weekly full check - catches it; apart
+    from that planted run, the nightly table equals the full evaluation on the same data."""
+    settings = shared_warehouse_copy
+    db = str(settings.duckdb_path)
+    assert GATE in {n["name"] for n in _ls(settings, "--selector", "weekly_full_checks")}, \
+        "the weekly full check re-evaluates every run"
+    with duckdb.connect(db) as con:
+        (watermark,) = con.execute("select max(checked_through) from intermediate.build_checked_through").fetchone()
+        assert watermark is not None
+        # two completed telemetry runs whose events were all loaded before the mark
+        runs = con.execute("""
+            select workflow_id, run_id, event_ts, region from raw.workflow_events
+            where event_type = 'run_completed' and log_format = 'telemetry'
+                and (workflow_id, run_id) in (
+                    select workflow_id, run_id from raw.workflow_events group by 1, 2 having count(*) >= 3)
+            order by workflow_id, run_id limit 2
+        """).fetchall()
+        assert len(runs) == 2
+        (old_wf, old_run, _, _), (new_wf, new_run, new_end, new_region) = runs
+        # OLD data: a second run_started of an old run, written outside landing, as old as the run
+        con.execute("""
+            insert into raw.workflow_events
+            select * replace (event_id || '-lc-dup-start' as event_id, event_ts + interval 1 minute as event_ts)
+            from raw.workflow_events
+            where workflow_id = ? and run_id = ? and event_type = 'run_started'
+        """, [old_wf, old_run])
+        assert con.execute(f"select count(*) from intermediate.{GATE} where run_id in (?, ?)",
+                           [old_run, new_run]).fetchone()[0] == 0
+    # NEW data: a second terminal event of another old run, landed after the mark
+    _land_late_terminal_event(settings, watermark, new_wf, new_run, new_end, new_region, tmp_path)
+
+    try:
+        run_dbt(settings, ["build", "--selector", "nightly"])
+        failure = None
+    except DbtFailed as exc:
+        failure = str(exc)
+    assert failure is not None and "log_completeness_one_terminal_event" in failure, failure
+    assert "log_completeness_one_run_started" not in failure, "the old violation is not the nightly build's"
+    nightly = _gate_rows(db)
+    assert {(r[0], r[2]) for r in nightly if r[2] == new_run} >= {
+        ("one_terminal_event", new_run), ("nothing_after_run_end", new_run)}
+    assert not [r for r in nightly if r[2] == old_run]
+
+    # the full evaluation (what a plain build and the weekly full check run): the old violation too
+    failure = _test_or_build(settings, ["build", "--select", GATE])
+    assert failure is not None and "log_completeness_one_run_started" in failure, failure
+    full = _gate_rows(db)
+    assert {r[:3] for r in full - nightly} == {("one_run_started", old_wf, old_run)}, full - nightly
+    assert nightly - full == set(), "the nightly table equals the full evaluation (but for the planted old run)"
+
+
+def _test_or_build(settings, args: list[str]) -> str | None:
+    try:
+        run_dbt(settings, args)
+    except DbtFailed as exc:
+        return str(exc)
+    return None
