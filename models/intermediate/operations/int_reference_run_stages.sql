@@ -1,5 +1,6 @@
 {#- The reference the at-risk prediction learns from: one row per stage of every telemetry run that
-    completed within the `prediction_reference_days` (default 28) days up to as_of, with the run's
+    completed within the `prediction_reference_days` (default 28) days up to as_of - at most the
+    `prediction_reference_runs` (default 2000) most recent of them per workflow - with the run's
     elapsed time when it entered the stage and when it left it (entered the next stage, or ended).
     Only events at or before the run's end (itself at or before as_of) are read. Rules: doc block run_prediction in
     models/marts/operations/_operations__docs.md. -#}
@@ -8,6 +9,10 @@
 -- (the gate: a failing error-severity log-completeness check skips this model; _int_quality__models.yml)
 
 {%- set reference_days = var('prediction_reference_days', 28) | int %}
+{#- a bound on the reference per workflow: the prediction's joins grow with in-flight runs x reference runs,
+    which at 100M events spilled 48 GiB (docs/benchmarks.md "Scale"); a median and a share from the 2000
+    most recent completed runs change little, and they follow drift sooner -#}
+{%- set reference_runs_max = var('prediction_reference_runs', 2000) | int %}
 {#- no event of a reference run is older than the least first_event_at of those runs: a literal that
     prunes the event scan to the reference window's days (macros/operations/event_scan_floor.sql) -#}
 {%- set events_floor = run_events_scan_floor(
@@ -59,6 +64,11 @@ reference_runs as (
         and runs.has_run_started
         and runs.ended_at <= as_of.as_of_ts
         and runs.ended_at > as_of.reference_from_ts
+    -- the most recent completed runs of the workflow (ties on the end: the greater run_id)
+    qualify row_number() over (
+        partition by runs.workflow_id
+        order by runs.ended_at desc, runs.run_id desc
+    ) <= {{ reference_runs_max }}
 
 ),
 
