@@ -45,11 +45,11 @@ def _companion(full_history_test: str) -> str:
     return f"{full_history_test}_new"  # a row-level check's companion: the same check on the rows written since the mark
 
 
-def _ls(settings, *args: str) -> list[dict]:
+def _ls(settings, *args: str, keys: tuple[str, ...] = ("name", "resource_type", "tags")) -> list[dict]:
     prepare_environment(settings)
     out = subprocess.run(
         [dbt_executable(), *dbt_args(settings, ["ls", "--quiet", "--output", "json",
-                                                "--output-keys", "name", "resource_type", "tags", *args])],
+                                                "--output-keys", *keys, *args])],
         cwd=settings.dbt_project_dir, capture_output=True, text=True, check=True,
     ).stdout
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
@@ -187,6 +187,27 @@ def test_ledger_gate_nightly_scope_is_the_loads_landed_after_the_mark(shared_war
     ).stdout
     assert "load_id in ('n1-ledger-load', 'n1-unledgered-load')" in out, out
     assert not [load for load in old_loads if load in out], out
+
+
+FOLDED_KINDS = ("not_null", "accepted_values", "accepted_range")  # macros/generic_tests/column_tests_folded.sql
+
+
+def test_nightly_leaves_out_exactly_the_folded_column_tests(shared_warehouse_copy):
+    """The nightly selector leaves out (by name) exactly the tests the column_tests_folded tests evaluate (by
+    kind, severity error, one parent): none is dropped from the nightly build, none runs twice."""
+    nightly = {n["name"] for n in _ls(shared_warehouse_copy, "--selector", "nightly", "--resource-type", "test")}
+    tests = _ls(shared_warehouse_copy, "--resource-type", "test",
+                keys=("name", "tags", "config", "test_metadata", "depends_on"))
+    members = {t["name"] for t in tests
+               if (t.get("test_metadata") or {}).get("name") in FOLDED_KINDS
+               and t["config"]["severity"].lower() == "error" and "full_history" not in t["tags"]
+               and len(t["depends_on"]["nodes"]) == 1}
+    # the tests of the models the nightly build leaves out (the weekly-partitioned snapshot) are not its own
+    built = {n["unique_id"] for n in _ls(shared_warehouse_copy, "--selector", "nightly", keys=("unique_id",))}
+    left_out = {t["name"] for t in tests if t["name"] not in nightly and "full_history" not in t["tags"]
+                and all(d in built for d in t["depends_on"]["nodes"] if d.startswith("model."))}
+    assert members and left_out == members, (sorted(left_out - members)[:10], sorted(members - left_out)[:10])
+    assert {t["name"] for t in tests if t["name"].startswith("column_tests_folded_")} <= nightly
 
 
 @pytest.mark.parametrize("selection", ["nightly", "weekly_full_checks"])
