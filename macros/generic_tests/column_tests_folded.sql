@@ -1,4 +1,4 @@
-{#- The nightly build's folded column tests: one test node per model (or source) that evaluates, in one
+{#- The nightly build's folded column tests: one test node per model that evaluates, in one
     scan, every single-column test of that model the nightly selector leaves out as separate nodes.
 
     Why: the nightly build's cost at any history size was mostly dbt's fixed cost per node (~0.1 s of
@@ -9,7 +9,9 @@
     `dbt build` still run each of them as its own node.
 
     Folded (`column_tests_folded_members`): data tests named not_null, accepted_values or
-    accepted_range with severity error, not tagged full_history, whose only parent is this model. The
+    accepted_range with severity error, not tagged full_history, whose only parent is this model (a
+    model, seed or snapshot: the tests of raw sources stay nodes of their own, as Dagster maps them to
+    checks on the landing assets whatever the selector). The
     nightly selector (selectors.yml) excludes exactly those; tests/integration/test_manifest_conventions.py
     checks that every such test has a folded test on its parent, so none is dropped from the nightly build.
 
@@ -59,10 +61,10 @@ select cast(null as {{ dbt.type_string() }}) as test_name, 0 as failing_rows fro
     tests of a folded kind, severity error, not tagged full_history, whose only parent is that model. -#}
 {% macro column_tests_folded_members(model) %}
 {%- set parent_ids = [] -%}
-{%- for node in graph.nodes.values() | list + graph.sources.values() | list -%}
-    {%- if node.resource_type in ['model', 'seed', 'snapshot', 'source']
+{%- for node in graph.nodes.values() -%}
+    {%- if node.resource_type in ['model', 'seed', 'snapshot']
           and (node.schema | lower) == (model.schema | lower)
-          and ((node.alias or node.identifier or node.name) | lower) == (model.identifier | lower) -%}
+          and ((node.alias or node.name) | lower) == (model.identifier | lower) -%}
         {%- do parent_ids.append(node.unique_id) -%}
     {%- endif -%}
 {%- endfor -%}
