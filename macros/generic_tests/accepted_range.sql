@@ -1,7 +1,7 @@
 {#- Fails on every row whose column lies outside [min_value, max_value] (or the open interval
     when inclusive is false). Either bound may be omitted. Nulls pass. The failing-row condition is
     `accepted_range_failing`, which the nightly build's folded column tests also use
-    (column_tests_folded.sql). -#}
+    (model_tests_folded.sql). -#}
 {% test accepted_range(model, column_name, min_value=none, max_value=none, inclusive=true) %}
 
 select *

@@ -182,10 +182,15 @@ def run_child(args: list[str], *, cwd: Path | str) -> int:
     return returncode
 
 
-def last_run_results(settings: Settings) -> dict | None:
-    # dbt writes to DBT_TARGET_PATH when it is set (tests, benchmarks), else the project's target/
+def target_dir(settings: Settings) -> Path:
+    """Where dbt writes its artifacts: DBT_TARGET_PATH when it is set (tests, benchmarks), else the
+    project's target/ (a relative DBT_TARGET_PATH is under the project; an absolute one wins)."""
     target = os.environ.get("DBT_TARGET_PATH") or str(Path(settings.dbt_project_dir) / "target")
-    path = Path(settings.dbt_project_dir) / target / "run_results.json"  # an absolute target wins
+    return Path(settings.dbt_project_dir) / target
+
+
+def last_run_results(settings: Settings) -> dict | None:
+    path = target_dir(settings) / "run_results.json"
     if not path.exists():
         return None
     try:

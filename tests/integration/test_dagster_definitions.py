@@ -28,6 +28,7 @@ from orchestration.defs.dbt import (
 from orchestration.defs.landing import discover_landing_files, raw_workflow_events
 from orchestration.defs.register import governance_register
 from orchestration.defs.resources import LandingResource, WarehouseResource
+from orchestration.lib.folded_tests import is_folded
 from orchestration.settings import REPO_ROOT, Settings, get_settings
 
 pytestmark = pytest.mark.integration
@@ -198,10 +199,8 @@ def test_nothing_is_missing_jobs_schedules_sensors_assets_checks_partitions(defs
     for node in manifest["nodes"].values():
         if node["resource_type"] != "test" or "full_history" in node["tags"]:
             continue  # whole-history tests run in the weekly_full_checks job (selectors.yml), not as checks
-        if ((node.get("test_metadata") or {}).get("name") in ("not_null", "accepted_values", "accepted_range")
-                and node["config"]["severity"].lower() == "error" and len(node["depends_on"]["nodes"]) == 1
-                and node["depends_on"]["nodes"][0].startswith("model.")):
-            continue  # folded into the model's column_tests_folded check nightly (selectors.yml); weekly on their own
+        if is_folded(node):
+            continue  # folded into the model's model_tests_folded check nightly (selectors.yml); weekly on their own
         ref = ((node["config"].get("meta") or {}).get("dagster") or {}).get("ref")
         parents = node["depends_on"]["nodes"]
         if node.get("attached_node"):

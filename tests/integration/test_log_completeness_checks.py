@@ -405,7 +405,7 @@ def test_every_check_has_its_test_with_the_agreed_severity():
     yml = yaml.safe_load((REPO_ROOT / "models/intermediate/quality/_int_quality__models.yml").read_text())
     violations_model = next(m for m in yml["models"] if m["name"] == "int_log_completeness_violations")
     for test in violations_model["data_tests"]:
-        # (a test without arguments is a plain name, e.g. column_tests_folded)
+        # (a test without arguments is a plain name, e.g. model_tests_folded)
         if isinstance(test, dict) and test.get("test_name") == "log_completeness":
             declared[test["arguments"]["check_name"]] = (test["name"], test["config"]["severity"])
     assert declared == {c: (f"log_completeness_{c}", s) for c, s in CHECKS.items()}

@@ -238,52 +238,45 @@ def test_the_not_null_rules_catch_a_violation(manifest):
             check(broken)
 
 
-# The nightly build's folded column tests (macros/generic_tests/column_tests_folded.sql, selectors.yml):
-# the nightly selector leaves out every not_null / accepted_values / accepted_range test of severity error
-# of a model as a node of its own; each must then be evaluated by a column_tests_folded test on its parent
-# (a source's tests stay nodes of their own: Dagster maps them to checks on the landing assets).
-FOLDED_KINDS = ("not_null", "accepted_values", "accepted_range")
+# The nightly build's folded tests (macros/generic_tests/model_tests_folded.sql, selectors.yml): the
+# nightly selector leaves out every test of a folded kind (orchestration/lib/folded_tests.py) as a node of
+# its own; each must then be evaluated by a model_tests_folded test on its parent (a source's tests stay
+# nodes of their own: Dagster maps them to checks on the landing assets).
+def test_every_folded_test_has_its_folded_test(manifest):
+    """No test drops out of the nightly build: every parent of a folded test carries a model_tests_folded
+    test, and no model_tests_folded test sits where it would fold nothing."""
+    from orchestration.lib.folded_tests import FOLDED_KINDS, FOLDED_TAG, folded_members, folded_tests
 
-
-def _folded_members(manifest: dict) -> dict[str, list[str]]:
-    """parent unique_id -> the tests folded into its column_tests_folded test (the macro's rule)."""
-    members: dict[str, list[str]] = {}
-    for node in manifest["nodes"].values():
-        meta = node.get("test_metadata") or {}
-        if (node["resource_type"] == "test" and meta.get("name") in FOLDED_KINDS
-                and node["config"]["severity"].lower() == "error" and "full_history" not in node["tags"]
-                and len(node["depends_on"]["nodes"]) == 1
-                and not node["depends_on"]["nodes"][0].startswith("source.")):
-            members.setdefault(node["depends_on"]["nodes"][0], []).append(node["name"])
-    return members
-
-
-def _folded_tests(manifest: dict) -> dict[str, str]:
-    """parent unique_id -> its column_tests_folded test."""
-    return {node["depends_on"]["nodes"][0]: node["name"] for node in manifest["nodes"].values()
-            if node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("name") == "column_tests_folded"}
-
-
-def test_every_folded_column_test_has_its_folded_test(manifest):
-    """No column test drops out of the nightly build: every parent of a folded test kind carries a
-    column_tests_folded test, and no column_tests_folded test sits where it would fold nothing."""
-    members, folded = _folded_members(manifest), _folded_tests(manifest)
+    members, folded = folded_members(manifest), folded_tests(manifest)
     name = lambda uid: (manifest["nodes"].get(uid) or manifest["sources"][uid])["name"]  # noqa: E731
     missing = sorted(f"{name(parent)} ({len(tests)} tests)" for parent, tests in members.items() if parent not in folded)
-    assert missing == [], "models/sources whose column tests the nightly build would skip: add `column_tests_folded`"
+    assert missing == [], "models whose tests the nightly build would skip: add `model_tests_folded`"
     empty = sorted(name(parent) for parent in folded if parent not in members)
-    assert empty == [], "column_tests_folded tests that fold nothing"
-    # the nightly selector excludes exactly the folded kinds (selectors.yml); the macro names the same ones
-    selectors = (REPO_ROOT / "selectors.yml").read_text()
-    macro = (REPO_ROOT / "macros" / "generic_tests" / "column_tests_folded.sql").read_text()
-    for kind in FOLDED_KINDS:
-        assert f'value: "*.{kind}_*"' in selectors and f"'{kind}'" in macro
+    assert empty == [], "model_tests_folded tests that fold nothing"
+    # the macro folds the same kinds, and the nightly selector names the tag (selectors.yml)
+    macro = (REPO_ROOT / "macros" / "generic_tests" / "model_tests_folded.sql").read_text()
+    assert all(f"'{kind}'" in macro for kind in FOLDED_KINDS) and f"'{FOLDED_TAG}'" in macro
+    assert f"value: {FOLDED_TAG}" in (REPO_ROOT / "selectors.yml").read_text()
+
+
+def test_every_foldable_expression_is_tagged_folded(manifest):
+    """An expression_is_true test the folded test can evaluate (no ref/source in it) carries the tag
+    nightly_folded, so it costs the nightly build no node of its own; one that cannot does not carry it
+    (the folded test would refuse it at run time)."""
+    from orchestration.lib.folded_tests import FOLDED_TAG, generic_test_name, is_foldable_expression
+
+    tests = [node for node in manifest["nodes"].values() if generic_test_name(node) == "expression_is_true"]
+    untagged = sorted(n["name"] for n in tests if is_foldable_expression(n) and FOLDED_TAG not in n["tags"])
+    assert untagged == [], f"add `config: {{tags: [{FOLDED_TAG}]}}` to these expression_is_true tests"
+    wrongly = sorted(n["name"] for n in tests if FOLDED_TAG in n["tags"] and not is_foldable_expression(n))
+    assert wrongly == [], f"these expression_is_true tests cannot be folded: remove the tag {FOLDED_TAG}"
+    assert sum(FOLDED_TAG in n["tags"] for n in tests) >= 50
 
 
 def test_the_folding_rule_catches_a_dropped_test(manifest):
     broken = json.loads(json.dumps(manifest))
     folded = next(uid for uid, node in broken["nodes"].items()
-                  if (node.get("test_metadata") or {}).get("name") == "column_tests_folded")
+                  if (node.get("test_metadata") or {}).get("name") == "model_tests_folded")
     del broken["nodes"][folded]
     with pytest.raises(AssertionError):
-        test_every_folded_column_test_has_its_folded_test(broken)
+        test_every_folded_test_has_its_folded_test(broken)

@@ -189,29 +189,27 @@ def test_ledger_gate_nightly_scope_is_the_loads_landed_after_the_mark(shared_war
     assert not [load for load in old_loads if load in out], out
 
 
-FOLDED_KINDS = ("not_null", "accepted_values", "accepted_range")  # macros/generic_tests/column_tests_folded.sql
+def test_nightly_leaves_out_exactly_the_folded_tests(shared_warehouse_copy):
+    """The nightly selector leaves out (by name, or the tag nightly_folded) exactly the tests the
+    model_tests_folded tests evaluate (orchestration/lib/folded_tests.py, the macro's rule): none is
+    dropped from the nightly build, none runs twice."""
+    from orchestration.lib.folded_tests import FOLDED_TEST, is_folded
 
-
-def test_nightly_leaves_out_exactly_the_folded_column_tests(shared_warehouse_copy):
-    """The nightly selector leaves out (by name) exactly the tests the column_tests_folded tests evaluate (by
-    kind, severity error, one parent, a model): none is dropped from the nightly build, none runs twice."""
     nightly = {n["name"] for n in _ls(shared_warehouse_copy, "--selector", "nightly", "--resource-type", "test")}
     tests = _ls(shared_warehouse_copy, "--resource-type", "test",
-                keys=("name", "tags", "config", "test_metadata", "depends_on"))
+                keys=("name", "resource_type", "tags", "config", "test_metadata", "depends_on"))
     # the tests of the models the nightly build leaves out (the weekly-partitioned snapshot) are not its own
     built = {n["unique_id"] for n in _ls(shared_warehouse_copy, "--selector", "nightly", keys=("unique_id",))}
 
-    members = {t["name"] for t in tests
-               if (t.get("test_metadata") or {}).get("name") in FOLDED_KINDS
-               and t["config"]["severity"].lower() == "error" and "full_history" not in t["tags"]
-               and len(t["depends_on"]["nodes"]) == 1 and t["depends_on"]["nodes"][0].startswith("model.")
-               and t["depends_on"]["nodes"][0] in built}
+    members = {t["name"] for t in tests if is_folded(t) and t["depends_on"]["nodes"][0] in built}
     left_out = {t["name"] for t in tests if t["name"] not in nightly and "full_history" not in t["tags"]
                 and all(d in built for d in t["depends_on"]["nodes"] if d.startswith("model."))}
     assert members and left_out == members, (sorted(left_out - members)[:10], sorted(members - left_out)[:10])
+    kinds = {(t.get("test_metadata") or {}).get("name") for t in tests if t["name"] in members}
+    assert {"not_null", "accepted_range", "expression_is_true", "unique", "unique_combination_of_columns"} <= kinds
     # every folded test of a model the nightly build builds runs in it; the weekly-partitioned snapshot's
     # folded test runs with the snapshot in its weekly job, not nightly
-    folded = {t["name"]: t["depends_on"]["nodes"] for t in tests if t["name"].startswith("column_tests_folded_")}
+    folded = {t["name"]: t["depends_on"]["nodes"] for t in tests if (t.get("test_metadata") or {}).get("name") == FOLDED_TEST}
     assert folded
     assert {n for n, deps in folded.items() if all(d in built for d in deps)} <= nightly
     assert not {n for n, deps in folded.items() if not all(d in built for d in deps)} & nightly
