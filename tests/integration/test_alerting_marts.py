@@ -205,8 +205,9 @@ def _land_day_and_late_events(shared_warehouse, tmp_path) -> None:
 
 def test_rule_detections_incremental_equal_a_full_refresh(shared_warehouse, shared_warehouse_copy, tmp_path):
     """Land a new day and late events into old windows (_land_day_and_late_events), run the nightly
-    models, then rebuild the detections whole with --full-refresh: the same rows, every detection_key
-    included. The nightly run kept rows (it did not rebuild the table) and recomputed some."""
+    models, then rebuild the detections and fct_detected_exceptions whole with --full-refresh: the same
+    rows, every detection_key (and fct_detected_exceptions' as_of_ts) included. The nightly run kept rows
+    of both (it did not rebuild the tables) and recomputed some."""
     from orchestration.lib.dbt import run_dbt
 
     s = shared_warehouse_copy
@@ -217,10 +218,11 @@ def test_rule_detections_incremental_equal_a_full_refresh(shared_warehouse, shar
             "select max(_loaded_through) from intermediate.int_alert_rule_detections").fetchone()
     run_dbt(s, ["run", "--selector", "nightly"])
     with duckdb.connect(str(s.duckdb_path), read_only=True) as con:
-        kept, recomputed = con.execute(
-            "select count(*) filter (where _loaded_through = ?), count(*) filter (where _loaded_through > ?) "
-            "from intermediate.int_alert_rule_detections", [mark_before, mark_before]).fetchone()
-    assert kept > 0 and recomputed > 0, (kept, recomputed)
+        for table in DETECTION_TABLES:  # both incremental (fct_detected_exceptions with its own build state)
+            kept, recomputed = con.execute(
+                "select count(*) filter (where _loaded_through = ?), count(*) filter (where _loaded_through > ?) "
+                f"from {table}", [mark_before, mark_before]).fetchone()
+            assert kept > 0 and recomputed > 0, (table, kept, recomputed)
     incremental = _detection_tables(s.duckdb_path)
 
     run_dbt(s, ["run", "--full-refresh", "--select", "int_alert_rule_detections", "fct_detected_exceptions"])
