@@ -99,3 +99,35 @@ where (
 {%- endif -%}
 {%- endif -%}
 {%- endmacro %}
+
+
+{#- fct_detected_exceptions follows int_alert_rule_detections row for row (doc block
+    alert_detection_recompute). Its pre_hook deletes the rows whose detection the detections' builds since
+    this table's mark (mart_kept_loaded_through, the _loaded_through of its last build) rewrote or
+    removed: it keeps exactly the rows whose detection_key is a detection written at or before the mark;
+    the model then computes the detections written after it. Everything when the mark is none; a no-op on
+    a full build. -#}
+{% macro detected_exceptions_delete_recomputed() -%}
+{%- if is_incremental() -%}
+{%- set mark = mart_kept_loaded_through() -%}
+delete from {{ this }}
+{%- if mark is not none %}
+where detection_key not in (
+    select detection_key
+    from {{ ref('int_alert_rule_detections') }}
+    where _loaded_through <= {{ mark }}
+)
+{%- endif -%}
+{%- endif -%}
+{%- endmacro %}
+
+
+{#- The second pre_hook of fct_detected_exceptions: the rows the first one kept take this build's as_of
+    (their other columns cannot have changed). A no-op on a full build and after a delete of everything. -#}
+{% macro detected_exceptions_refresh_kept() -%}
+{%- if is_incremental() -%}
+update {{ this }}
+set as_of_ts = as_of.as_of_ts
+from {{ ref('int_as_of') }} as as_of
+{%- endif -%}
+{%- endmacro %}

@@ -167,15 +167,12 @@ def _detection_tables(db) -> dict[str, list[tuple]]:
     return out
 
 
-def test_rule_detections_incremental_equal_a_full_refresh(shared_warehouse, shared_warehouse_copy, tmp_path):
+def _land_day_and_late_events(shared_warehouse, tmp_path) -> None:
     """Land a new day and late events into old windows (copies, with new ids, of old events of every rule's
-    workflow: old volume windows, closed runs' latency and completeness, cases' transitions), run the
-    nightly models, then rebuild the detections whole with --full-refresh: the same rows, every
-    detection_key included. The nightly run kept rows (it did not rebuild the table) and recomputed some."""
+    workflow: old volume windows, closed runs' latency and completeness, cases' transitions, exceptions)
+    into the current warehouse (the test's shared_warehouse_copy)."""
     from orchestration.cli import main
-    from orchestration.lib.dbt import run_dbt
 
-    s = shared_warehouse_copy
     day = tmp_path / "day.parquet"
     nxt = (shared_warehouse.end_date + timedelta(days=1)).isoformat()
     assert main(["generate", "--days", "1", "--runs-per-day", "6", "--seed", "4", "--end-date", nxt,
@@ -205,15 +202,27 @@ def test_rule_detections_incremental_equal_a_full_refresh(shared_warehouse, shar
     assert main(["ingest", str(day)]) == 0
     assert main(["ingest", str(late)]) == 0
 
+
+def test_rule_detections_incremental_equal_a_full_refresh(shared_warehouse, shared_warehouse_copy, tmp_path):
+    """Land a new day and late events into old windows (_land_day_and_late_events), run the nightly
+    models, then rebuild the detections and fct_detected_exceptions whole with --full-refresh: the same
+    rows, every detection_key (and fct_detected_exceptions' as_of_ts) included. The nightly run kept rows
+    of both (it did not rebuild the tables) and recomputed some."""
+    from orchestration.lib.dbt import run_dbt
+
+    s = shared_warehouse_copy
+    _land_day_and_late_events(shared_warehouse, tmp_path)
+
     with duckdb.connect(str(s.duckdb_path), read_only=True) as con:
         (mark_before,) = con.execute(
             "select max(_loaded_through) from intermediate.int_alert_rule_detections").fetchone()
     run_dbt(s, ["run", "--selector", "nightly"])
     with duckdb.connect(str(s.duckdb_path), read_only=True) as con:
-        kept, recomputed = con.execute(
-            "select count(*) filter (where _loaded_through = ?), count(*) filter (where _loaded_through > ?) "
-            "from intermediate.int_alert_rule_detections", [mark_before, mark_before]).fetchone()
-    assert kept > 0 and recomputed > 0, (kept, recomputed)
+        for table in DETECTION_TABLES:  # both incremental (fct_detected_exceptions with its own build state)
+            kept, recomputed = con.execute(
+                "select count(*) filter (where _loaded_through = ?), count(*) filter (where _loaded_through > ?) "
+                f"from {table}", [mark_before, mark_before]).fetchone()
+            assert kept > 0 and recomputed > 0, (table, kept, recomputed)
     incremental = _detection_tables(s.duckdb_path)
 
     run_dbt(s, ["run", "--full-refresh", "--select", "int_alert_rule_detections", "fct_detected_exceptions"])
@@ -223,3 +232,52 @@ def test_rule_detections_incremental_equal_a_full_refresh(shared_warehouse, shar
         only_incremental = sorted(set(incremental[table]) - set(full[table]), key=repr)[:3]
         only_full = sorted(set(full[table]) - set(incremental[table]), key=repr)[:3]
         assert incremental[table] == full[table], (table, only_incremental, only_full)
+
+
+# ------------------------------------------------------------------------------------------------
+# the incremental alert episodes (doc block alert_episode_recompute) equal a full refresh
+# ------------------------------------------------------------------------------------------------
+
+EPISODES_TABLE = "marts.fct_alert_episodes"
+
+
+def _episode_rows(db) -> list[tuple]:
+    """fct_alert_episodes' rows without the "_" build-state columns, sorted; floats rounded to 1e-6."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        cur = con.execute(f"select * from {EPISODES_TABLE}")
+        names = [d[0] for d in cur.description]
+        keep = [i for i, n in enumerate(names) if not n.startswith("_")]
+        rows = [tuple(round(r[i], 6) if isinstance(r[i], float) else r[i] for i in keep) for r in cur.fetchall()]
+    return sorted(rows, key=repr)
+
+
+def test_alert_episodes_incremental_equal_a_full_refresh(shared_warehouse, shared_warehouse_copy, tmp_path):
+    """Land a new day and late events into old windows, runs and exceptions (_land_day_and_late_events), run
+    the nightly models, then rebuild the episodes whole with --full-refresh: the same rows, every
+    episode_key, status, silence and budget state and as_of_ts included. The nightly run kept rows (their
+    as_of state refreshed: every row has the new as_of) and recomputed some, of every source."""
+    from orchestration.lib.dbt import run_dbt
+
+    s = shared_warehouse_copy
+    with duckdb.connect(str(s.duckdb_path), read_only=True) as con:
+        (mark_before, as_of_before) = con.execute(
+            f"select max(_loaded_through), max(as_of_ts) from {EPISODES_TABLE}").fetchone()
+    _land_day_and_late_events(shared_warehouse, tmp_path)
+    run_dbt(s, ["run", "--selector", "nightly"])
+    with duckdb.connect(str(s.duckdb_path), read_only=True) as con:
+        kept, recomputed, as_of_values, as_of_after = con.execute(
+            f"select count(*) filter (where _loaded_through = ?), count(*) filter (where _loaded_through > ?), "
+            f"count(distinct as_of_ts), max(as_of_ts) from {EPISODES_TABLE}", [mark_before, mark_before]).fetchone()
+        recomputed_sources = {r[0] for r in con.execute(
+            f"select distinct alert_source from {EPISODES_TABLE} where _loaded_through > ?", [mark_before]).fetchall()}
+    assert kept > 0 and recomputed > 0, (kept, recomputed)
+    assert as_of_values == 1 and as_of_after > as_of_before, (as_of_values, as_of_before, as_of_after)
+    assert {"exception_rule", "slo_burn", "exception_aging"} <= recomputed_sources, recomputed_sources
+    incremental = _episode_rows(s.duckdb_path)
+
+    run_dbt(s, ["run", "--full-refresh", "--select", "fct_alert_episodes"])
+    full = _episode_rows(s.duckdb_path)
+    assert incremental
+    only_incremental = sorted(set(incremental) - set(full), key=repr)[:3]
+    only_full = sorted(set(full) - set(incremental), key=repr)[:3]
+    assert incremental == full, (only_incremental, only_full)

@@ -4,9 +4,27 @@
     exception aging (fct_exceptions past the register's aging threshold) and stuck runs
     (agg_runs_in_flight firing; telemetry stage attempts that ended past the threshold resolved).
     Routing, escalation, runbook, silences and the error budget are joined here.
-    Definitions: doc blocks in _alerting__docs.md (alert_episode and the column blocks). -#}
+    Definitions: doc blocks in _alerting__docs.md (alert_episode and the column blocks).
+    Incremental: a nightly build recomputes only the episodes new loads and the move of as_of can change
+    (the where clauses alert_episode_in_scope), after its pre_hooks deleted the same scope and refreshed
+    the as_of state of the rows kept (macros/alerting/alert_episode_scope.sql, doc block
+    alert_episode_recompute); equal to a full build. -#}
 
+-- depends_on: {{ ref('int_runs_summarized') }}
+-- depends_on: {{ ref('int_exceptions_summarized') }}
+-- depends_on: {{ ref('stg_command_center__workflow_events') }}
+-- depends_on: {{ ref('stg_governance__alert_rules') }}
+-- (the incremental scope's reads: macros/alerting/alert_episode_scope.sql)
 {%- set stuck_floor = stuck_threshold_floor_seconds() %}
+{%- set scope = alert_episode_scope() %}
+{%- set stage_floor = none %}
+{%- if scope.mark is not none %}
+{#- the first event of the touched runs: a literal that prunes the stage-attempt scan by zone maps (an
+    attempt of a run starts at or after the run's first event; the rows are the same without it) -#}
+{%- set stage_floor = run_events_scan_floor(
+    alert_episode_touched_runs(scope.mark, 'first_event_at'),
+    requires=[ref('int_runs_summarized')]) %}
+{%- endif %}
 
 with
 
@@ -76,15 +94,15 @@ runbooks as (
 
 ),
 
-silences as (
-
-    select * from {{ ref('stg_governance__alert_silences') }}
-
-),
-
 as_of as (
 
     select * from {{ ref('int_as_of') }}
+
+),
+
+build_state as (
+
+    select * from {{ ref('int_build_state') }}
 
 ),
 
@@ -107,6 +125,7 @@ rule_candidates as (
         evidence
 
     from rule_episodes
+    where {{ alert_episode_in_scope(scope, 'rule') }}
 
 ),
 
@@ -177,7 +196,8 @@ aging_candidates as (
         ]) }} as evidence
 
     from exceptions
-    where aging_alert_threshold_seconds is not null
+    where {{ alert_episode_in_scope(scope, 'aging') }}
+        and aging_alert_threshold_seconds is not null
         and coalesce(time_to_resolution_seconds, age_seconds) > aging_alert_threshold_seconds
 
 ),
@@ -270,7 +290,11 @@ stuck_history_candidates as (
     left join workflows
         on stage_executions.workflow_id = workflows.workflow_id
     cross join as_of
-    where stage_executions.log_format = 'telemetry'
+    where {{ alert_episode_in_scope(scope, 'stuck_history') }}
+        {%- if stage_floor is not none %}
+        and stage_executions.started_at >= {{ stage_floor }}
+        {%- endif %}
+        and stage_executions.log_format = 'telemetry'
         and stage_executions.ended_at <= as_of.as_of_ts
         {%- if stuck_floor is not none %}
         -- a literal (the least threshold) the scan applies before the join to the runs
@@ -316,20 +340,8 @@ keyed as (
 silenced as (
 
     -- the register's silences that match an episode at as_of (doc alert_silence)
-    select
-        keyed.episode_key,
-        max(case when silences.until is null then 1 else 0 end) as has_open_ended_silence,
-        max(silences.until) as latest_until
-
-    from keyed
-    inner join silences
-        on keyed.alert_source = silences.alert_source
-        and keyed.workflow_id = silences.workflow_id
-        and (silences.alert_name is null or keyed.alert_name = silences.alert_name)
-        and (silences.subject is null or keyed.subject = silences.subject)
-        and (silences.starts_at is null or silences.starts_at <= keyed.as_of_ts)
-        and (silences.until is null or silences.until > keyed.as_of_ts)
-    group by keyed.episode_key
+    -- (one definition with the pre_hook that refreshes the kept rows: alert_episode_silenced)
+    {{ alert_episode_silenced('keyed', 'keyed.as_of_ts') }}
 
 ),
 
@@ -359,9 +371,11 @@ final as (
         case when silenced.has_open_ended_silence = 0 then silenced.latest_until end as silenced_until,
         keyed.summary,
         keyed.evidence,
-        keyed.as_of_ts
+        keyed.as_of_ts,
+        {{ mart_build_state_columns() }}
 
     from keyed
+    cross join build_state
     left join severities
         on keyed.severity = severities.severity
     left join runbooks as class_runbooks

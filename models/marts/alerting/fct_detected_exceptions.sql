@@ -1,13 +1,29 @@
 {#- One row per detection of an exception rule (int_alert_rule_detections), with its window, evidence and
     routed owner: the rule's route_to, else its exception class's route_to, else the workflow's service
     owner, else 'unassigned' (the routing of fct_exceptions, with the rule in front). Definitions: doc
-    blocks exception_rule_* and detected_exception_routing in _alerting__docs.md. -#}
+    blocks exception_rule_* and detected_exception_routing in _alerting__docs.md.
+    Incremental: a nightly build recomputes the detections int_alert_rule_detections wrote after this
+    table's mark (its last build's _loaded_through), after its pre_hooks deleted the rows of the
+    detections rewritten or removed since and gave the kept rows the new as_of
+    (macros/alerting/alert_detection_scope.sql, doc block alert_detection_recompute); equal to a full build. -#}
+
+{%- set mark = mart_kept_loaded_through() if is_incremental() else none %}
 
 with
 
 detections as (
 
     select * from {{ ref('int_alert_rule_detections') }}
+    {%- if mark is not none %}
+    -- the detections written since this table's last build (the pre_hook deleted every other row of theirs)
+    where _loaded_through > {{ mark }}
+    {%- endif %}
+
+),
+
+build_state as (
+
+    select * from {{ ref('int_build_state') }}
 
 ),
 
@@ -63,10 +79,12 @@ final as (
             else 'unassigned'
         end as routing_source,
         detections.rule_runbook_url as runbook_url,
-        as_of.as_of_ts
+        as_of.as_of_ts,
+        {{ mart_build_state_columns() }}
 
     from detections
     cross join as_of
+    cross join build_state
     left join classes
         on detections.exception_class = classes.exception_class
     left join workflows
