@@ -13,8 +13,10 @@
 -- depends_on: {{ ref('int_runs_summarized') }}
 -- depends_on: {{ ref('int_exceptions_summarized') }}
 -- depends_on: {{ ref('stg_command_center__workflow_events') }}
+-- depends_on: {{ ref('int_log_completeness_violations') }}
 -- depends_on: {{ ref('stg_governance__alert_rules') }}
--- (the incremental scope's reads: macros/alerting/alert_episode_scope.sql)
+-- (the incremental scope's reads: macros/alerting/alert_episode_scope.sql; a reader of the events is
+-- behind the log-completeness gate)
 {%- set stuck_floor = stuck_threshold_floor_seconds() %}
 {%- set scope = alert_episode_scope() %}
 {%- set stage_floor = none %}
