@@ -240,7 +240,7 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 def cmd_build(args, settings: Settings) -> int:
     from orchestration.lib import retention
-    from orchestration.lib.dbt import duckdb_full_build_thread_args, run_dbt
+    from orchestration.lib.dbt import current_manifest, duckdb_full_build_thread_args, run_dbt
     from orchestration.lib.publish import publish_after_build
     from orchestration.lib.snowflake_landing import uses_snowflake
     from orchestration.lib.warehouse import open_warehouse
@@ -260,6 +260,11 @@ def cmd_build(args, settings: Settings) -> int:
         with open_warehouse(settings.duckdb_path) as con:
             land_register_step(settings, con)
             after_purge = retention.rebuild_pending(con) and not args.select  # orchestration/lib/retention.py
+            # a full refresh rebuilds every table anyway, and a warehouse no build has written yet has no
+            # table to migrate: neither needs the manifest (nor the `dbt parse` it may take)
+            if not (args.full_refresh or after_purge) and _has_built_tables(con):
+                # the release being built (a `dbt parse` only when target/manifest.json is older than the project)
+                migrate_step(con, current_manifest(settings), partial=bool(args.select))
             # a full build over a large history runs on one dbt thread (orchestration/lib/dbt.py)
             threads = duckdb_full_build_thread_args(con, args.full_refresh or after_purge)
     command = ["build", *threads]
@@ -282,6 +287,59 @@ def cmd_build(args, settings: Settings) -> int:
             retention.mark_rebuilt(con)
     publish_after_build(settings)
     _note_if_no_events(settings)
+    return EXIT_OK
+
+
+def _has_built_tables(con) -> bool:
+    """Whether a build has written any table yet (the model schemas that hold tables: intermediate, marts, semantic)."""
+    return con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema in ('intermediate', 'marts', 'semantic') and table_type = 'BASE TABLE'"
+    ).fetchone()[0] > 0
+
+
+def migrate_step(con, manifest: dict, *, partial: bool = False, out=print):
+    """The schema migration before a build (orchestration/lib/migrations.py): drop the incremental tables
+    whose columns differ from their model's contract, saying which and why; the build recreates them.
+    ``partial`` (a `build --select`): only say so."""
+    from orchestration.lib.migrations import apply_migrations, plan_migrations
+
+    plan = plan_migrations(manifest, con)
+    if not plan:
+        return plan
+    if partial:
+        out(plan.describe("are NOT migrated by a `build --select` (a dropped table it leaves out would stay missing)")
+            + "\nrun `command-center build` without --select to migrate them")
+        return plan
+    out(plan.describe())
+    apply_migrations(con, plan)
+    return plan
+
+
+def cmd_migrate(args, settings: Settings) -> int:
+    """Print the schema migration the next build applies (--dry-run), or apply it and build."""
+    from orchestration.lib.dbt import current_manifest
+    from orchestration.lib.migrations import plan_migrations
+    from orchestration.lib.snowflake_landing import uses_snowflake
+    from orchestration.lib.warehouse import connect
+
+    if uses_snowflake(settings.dbt_target):
+        raise CliError(
+            "the schema migration checks DuckDB warehouses only; on Snowflake rebuild an incremental model whose "
+            "columns changed with `dbt run --full-refresh --select <model> --target snowflake` (docs/metrics.md)"
+        )
+    if not args.dry_run:
+        return cmd_build(argparse.Namespace(select=None, full_refresh=False, vars=None), settings)
+    if not settings.duckdb_path.exists():
+        print(f"no warehouse yet at {settings.duckdb_path}: the first build creates every table, nothing to migrate")
+        return EXIT_OK
+    manifest = current_manifest(settings)
+    con = connect(settings.duckdb_path, read_only=True)
+    try:
+        plan = plan_migrations(manifest, con)
+    finally:
+        con.close()
+    print(plan.describe("would be dropped and rebuilt from scratch by the next `command-center build`"))
     return EXIT_OK
 
 
@@ -505,6 +563,14 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--full-refresh", action="store_true")
     b.add_argument("--vars", help="dbt --vars YAML, e.g. '{as_of: 2026-11-20}'")
     b.set_defaults(func=cmd_build)
+
+    mg = sub.add_parser(
+        "migrate",
+        help="the schema migration every build runs first: incremental tables whose columns differ from their "
+        "model's contract are dropped and rebuilt from scratch (--dry-run: only print which and why)",
+    )
+    mg.add_argument("--dry-run", action="store_true", help="print the plan (old vs declared columns); change nothing")
+    mg.set_defaults(func=cmd_migrate)
 
     s = sub.add_parser("status", help="what is loaded, quarantined and built")
     s.set_defaults(func=cmd_status)

@@ -52,6 +52,7 @@ SLOWEST_FIRST = (
     "integration/test_slo_snapshot.py",
     "integration/test_hostile_landing.py",
     "integration/test_incremental.py",
+    "integration/test_migrations.py",
     "integration/test_register_drives_marts.py",
     "integration/test_minimal_logs.py",
     "integration/test_bench_smoke.py",

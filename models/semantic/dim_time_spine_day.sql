@@ -2,7 +2,8 @@
     days; a fixed range, not the data's: it must outlive any retention purge, and it reads nothing).
     Day numbers from five cross-joined digit sets, days by dbt's cross-database dateadd, so DuckDB
     and Snowflake build the same rows. Declared as the semantic layer's time spine in
-    _semantic__models.yml. -#}
+    _semantic__models.yml. Incremental: a build appends only the days the table lacks (none once built;
+    the nightly build writes nothing), a full refresh builds them all - the same rows. -#}
 with
 
 digits as (
@@ -58,6 +59,14 @@ final as (
     select date_day
     from days
     where date_day < cast('2051-01-01' as date)
+        {%- if is_incremental() %}
+        -- only the days the table lacks (a range widened later is filled in, both ways)
+        and not exists (
+            select 1
+            from {{ this }} as kept
+            where kept.date_day = days.date_day
+        )
+        {%- endif %}
 
 )
 

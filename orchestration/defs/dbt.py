@@ -31,6 +31,12 @@ DuckDB write lock) reads the week back read-only and attaches a markdown summary
 materialization when the model's meta also says ``summary: slo_weekly``
 (orchestration/lib/slo_summary.py). Neither selector nor summary names a model.
 
+Schema migration. On DuckDB the nightly asset first drops the incremental tables whose columns differ
+from their model's contract (a release added a column: ``on_schema_change: fail`` would stop the build),
+logging which and why (old vs declared columns), and the build recreates them from scratch
+(`migrate_schema`, orchestration/lib/migrations.py). An up-to-date warehouse costs one information_schema
+query, no dbt invocation.
+
 Publishing. After dbt exits successfully, both dbt assets copy the marts to the read-only published
 DuckDB file BI tools read (`publish_for_readers`, orchestration/lib/publish.py); a failed dbt step
 publishes nothing, so readers keep the last good copy. Nothing is published on the Snowflake target.
@@ -47,7 +53,6 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-import yaml
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -60,7 +65,8 @@ from dagster_dbt.dbt_project import using_dagster_dev
 from orchestration.defs.landing import RAW_WORKFLOW_EVENTS_KEY
 from orchestration.defs.register import GOVERNANCE_REGISTER_KEY
 from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
-from orchestration.lib.dbt import dbt_executable
+from orchestration.lib.dbt import dbt_executable, manifest_outdated, project_files
+from orchestration.lib.migrations import MigrationPlan, apply_migrations, plan_migrations
 from orchestration.lib.publish import publish_marts
 from orchestration.lib.slo_summary import (
     SUMMARY_COLUMNS,
@@ -105,17 +111,6 @@ WEEKLY_PARTITIONS = dg.WeeklyPartitionsDefinition(
     start_date="2025-01-06", day_offset=1, hour_offset=0, timezone="UTC"
 )
 
-#: dbt project keys naming folders whose files end up in the manifest, with dbt's defaults.
-_PROJECT_PATH_KEYS = {
-    "model-paths": ["models"],
-    "macro-paths": ["macros"],
-    "seed-paths": ["seeds"],
-    "test-paths": ["tests"],
-    "snapshot-paths": ["snapshots"],
-    "analysis-paths": ["analyses"],
-}
-_PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".md", ".csv", ".py"}
-
 
 # --------------------------------------------------------------------------------------------------
 # The project and its manifest
@@ -132,23 +127,12 @@ def build_dbt_project(settings: Settings) -> DbtProject:
 
 def project_source_files(project: DbtProject) -> Iterator[Path]:
     """dbt_project.yml, profiles.yml and every project file dbt parses (per dbt_project.yml's paths)."""
-    yield project.project_dir / "dbt_project.yml"
-    yield project.profiles_dir / "profiles.yml"
-    config = yaml.safe_load((project.project_dir / "dbt_project.yml").read_text(encoding="utf-8")) or {}
-    for key, default in _PROJECT_PATH_KEYS.items():
-        for folder in config.get(key) or default:
-            root = project.project_dir / folder
-            if root.is_dir():
-                yield from (p for p in root.rglob("*") if p.suffix in _PROJECT_FILE_SUFFIXES and p.is_file())
+    return project_files(project.project_dir, project.profiles_dir)
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
     """True when target/manifest.json is missing or older than a file dbt would parse."""
-    manifest = project.manifest_path
-    if not manifest.exists():
-        return True
-    built = manifest.stat().st_mtime
-    return any(p.stat().st_mtime > built for p in project_source_files(project) if p.exists())
+    return manifest_outdated(Path(project.manifest_path), project.project_dir, project.profiles_dir)
 
 
 def ensure_manifest(project: DbtProject) -> Path:
@@ -338,10 +322,12 @@ def build_dbt_assets(
     The manifest must exist (see `ensure_manifest`).
     """
 
+    translator = translator or CommandCenterDbtTranslator()
+
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        dagster_dbt_translator=translator or CommandCenterDbtTranslator(),
+        dagster_dbt_translator=translator,
         name="command_center_dbt",
         selector=NIGHTLY_SELECTOR,
         pool=WAREHOUSE_POOL,
@@ -349,9 +335,11 @@ def build_dbt_assets(
     def command_center_dbt(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ):
-        """``dbt build`` of the selected models and their tests, in one dbt process."""
+        """The schema migration (DuckDB), then ``dbt build`` of the selected models and their tests, in one
+        dbt process."""
         if _uses_duckdb(project):
             fail_if_warehouse_busy(warehouse)
+            migrate_schema(context, warehouse, load_manifest(project), translator)
         # profiles/profiles.yml reads the DuckDB file from COMMAND_CENTER_DUCKDB; hand the dbt
         # process the file this run's warehouse resource names, so dbt reads what landing wrote.
         with _environ(COMMAND_CENTER_DUCKDB=str(warehouse.path)):
@@ -361,6 +349,36 @@ def build_dbt_assets(
             publish_for_readers(context, warehouse)
 
     return command_center_dbt
+
+
+def migrate_schema(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    manifest: Mapping[str, Any],
+    translator: DagsterDbtTranslator,
+) -> list[str]:
+    """Before the build: drop the incremental tables whose columns differ from their model's contract
+    (orchestration/lib/migrations.py), logging which and why; the build recreates them from scratch.
+    Only the models this run materializes: a table left out of the run's selection is reported, not
+    dropped (it would stay missing). Returns the relations dropped."""
+    with warehouse.connect() as con:
+        plan = plan_migrations(manifest, con)
+        if not plan:
+            return []
+        selected = context.selected_asset_keys
+        nodes = manifest.get("nodes", {})
+        in_run = tuple(m for m in plan.migrations if translator.get_asset_key(nodes[m.unique_id]) in selected)
+        left_out = [m.relation for m in plan.migrations if m not in in_run]
+        if left_out:
+            context.log.warning(
+                f"schema migration: {', '.join(left_out)} differ from their model's contract but are not in this "
+                "run's selection: not migrated (the next daily build migrates them)"
+            )
+        if not in_run:
+            return []
+        plan = MigrationPlan(in_run, plan.unchecked)
+        context.log.warning(plan.describe())
+        return apply_migrations(con, plan)
 
 
 def publish_for_readers(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> None:

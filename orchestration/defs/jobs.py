@@ -7,7 +7,9 @@ request runs of these jobs; none of them touches the warehouse itself.
 * ``daily_land_and_build``: every asset except the weekly-partitioned ones: land, then the nightly
   build, ``dbt build --selector nightly`` (selectors.yml): staging, intermediate and marts with their
   data tests as asset checks, the whole-history tests replaced by their checks of what landed since
-  the last passing check, no unit tests (CI runs them). Daily schedule, 05:00 UTC.
+  the last passing check, no unit tests (CI runs them). Daily schedule, 05:00 UTC. Before dbt, the schema
+  migration drops the incremental tables a release changed the columns of (orchestration/lib/migrations.py),
+  and the build recreates them.
 * ``weekly_full_checks`` (orchestration/defs/full_checks.py): every data test over the whole history
   and the ledger gate over every load. Sundays, 06:00 UTC.
 * ``weekly_slo_snapshot``: the weekly-partitioned dbt assets (the SLO snapshot), one ISO week per

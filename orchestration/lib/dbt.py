@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from orchestration.settings import Settings, prepare_environment
@@ -187,6 +188,51 @@ def target_dir(settings: Settings) -> Path:
     project's target/ (a relative DBT_TARGET_PATH is under the project; an absolute one wins)."""
     target = os.environ.get("DBT_TARGET_PATH") or str(Path(settings.dbt_project_dir) / "target")
     return Path(settings.dbt_project_dir) / target
+
+
+#: dbt project keys naming folders whose files end up in the manifest, with dbt's defaults.
+PROJECT_PATH_KEYS = {
+    "model-paths": ["models"],
+    "macro-paths": ["macros"],
+    "seed-paths": ["seeds"],
+    "test-paths": ["tests"],
+    "snapshot-paths": ["snapshots"],
+    "analysis-paths": ["analyses"],
+}
+PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".md", ".csv", ".py"}
+
+
+def project_files(project_dir: Path | str, profiles_dir: Path | str) -> Iterator[Path]:
+    """dbt_project.yml, profiles.yml and every project file dbt parses (per dbt_project.yml's paths)."""
+    import yaml
+
+    project_dir, profiles_dir = Path(project_dir), Path(profiles_dir)
+    yield project_dir / "dbt_project.yml"
+    yield profiles_dir / "profiles.yml"
+    config = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    for key, default in PROJECT_PATH_KEYS.items():
+        for folder in config.get(key) or default:
+            root = project_dir / folder
+            if root.is_dir():
+                yield from (p for p in root.rglob("*") if p.suffix in PROJECT_FILE_SUFFIXES and p.is_file())
+
+
+def manifest_outdated(manifest: Path, project_dir: Path | str, profiles_dir: Path | str) -> bool:
+    """True when ``manifest`` is missing or older than a file dbt would parse."""
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    return any(p.stat().st_mtime > built for p in project_files(project_dir, profiles_dir) if p.exists())
+
+
+def current_manifest(settings: Settings) -> dict:
+    """The manifest of the project as it is now (the release about to be built): target/manifest.json,
+    after a ``dbt parse`` only when it is missing or older than a project file (after a build it is
+    current: no dbt invocation)."""
+    path = target_dir(settings) / "manifest.json"
+    if manifest_outdated(path, settings.dbt_project_dir, settings.dbt_profiles_dir):
+        run_dbt(settings, ["parse"])
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def last_run_results(settings: Settings) -> dict | None:

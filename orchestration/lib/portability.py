@@ -146,3 +146,25 @@ def check_compiled_dir(compiled: Path | str) -> tuple[int, list[Finding]]:
     for path in files:
         findings += check_sql(path.read_text(), path=str(path.relative_to(compiled)))
     return len(files), findings
+
+
+#: Statements dbt-snowflake itself sends around the project's SQL (metadata, sessions, transactions): not
+#: the project's SQL, and partly outside sqlglot's grammar (``show terse objects``).
+_ADAPTER_STATEMENTS = re.compile(
+    r"^\s*(?:/\*.*?\*/\s*)?(?:show|describe|desc|use|begin|commit|rollback|alter\s+session|list|select\s+current_)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def check_executed_sql(statements: Iterable[tuple[str, str]]) -> tuple[int, list[Finding]]:
+    """Check the statements dbt executed (``(node unique_id, sql)``, e.g. the SQLQuery events of dbt's JSON
+    debug log): the compiled folder holds only model and test bodies, while the pre/post hooks, the
+    incremental delete+insert / merge statements and the on-run hooks are rendered at run time.
+    (statements checked, findings); dbt-snowflake's own metadata statements are skipped."""
+    checked, findings = 0, []
+    for index, (node, sql) in enumerate(statements):
+        if not sql.strip() or _ADAPTER_STATEMENTS.match(sql):
+            continue
+        checked += 1
+        findings += check_sql(sql, path=f"{node or 'statement'} (executed statement {index})")
+    return checked, findings

@@ -159,6 +159,14 @@ class HighRiskPlaybook(_Strict):
     rollback: str | None = None
 
 
+class ApprovalTimeout(_Strict):
+    """An approval request of ``workflow_id`` (at ``stage``; omitted: any stage) times out after this many hours."""
+
+    workflow_id: str = Field(min_length=1)
+    stage: str | None = Field(default=None, min_length=1)
+    timeout_hours: float = Field(gt=0)
+
+
 class Approvals(_Strict):
     high_risk_playbooks: list[HighRiskPlaybook] = Field(default_factory=list)
     #: names the governance log may run or approve besides the high-risk ones (no approval needed);
@@ -169,6 +177,10 @@ class Approvals(_Strict):
     #: store governance-log prompts in clear (else only their salted sha256 and length); a real
     #: boolean (strict: "yes" or 1 is an error naming approvals.store_prompt_text)
     store_prompt_text: bool = Field(default=False, strict=True)
+    #: the approval window (models/marts/stages/fct_approvals): a request not decided within it has timed
+    #: out. The workflow x stage row of ``timeouts``, else the workflow's row without a stage, else this.
+    timeout_hours: float = Field(default=24, gt=0)
+    timeouts: list[ApprovalTimeout] = Field(default_factory=list)
 
 
 def _approval_errors(rbac: Rbac, approvals: Approvals) -> list[str]:
@@ -191,6 +203,22 @@ def _approval_errors(rbac: Rbac, approvals: Approvals) -> list[str]:
         for j, role in enumerate(p.requires):
             if role not in roles:
                 errors.append(f"approvals.high_risk_playbooks[{i}].requires[{j}]: unknown role {role!r}")
+    return errors
+
+
+def _workflow_stage_errors(section: str, items: list, workflows: set[str]) -> list[str]:
+    """Rows keyed by (workflow_id, stage) - approvals.timeouts, operations.stuck_thresholds: registered
+    workflows only, each (workflow, stage) once."""
+    errors: list[str] = []
+    seen: dict[tuple[str, str | None], int] = {}
+    for i, t in enumerate(items):
+        path = f"{section}[{i}]"
+        if t.workflow_id not in workflows:
+            errors.append(f"{path}.workflow_id: unknown workflow {t.workflow_id!r} (not under owners)")
+        key = (t.workflow_id, t.stage)
+        if key in seen:
+            errors.append(f"{path}: duplicate of {section}[{seen[key]}] ({t.workflow_id!r}, stage {t.stage!r})")
+        seen.setdefault(key, i)
     return errors
 
 
@@ -530,24 +558,16 @@ class Register(_Strict):
 
     @model_validator(mode="after")
     def _approval_rules(self) -> Register:
-        errors = _approval_errors(self.rbac, self.approvals) + _low_risk_playbook_errors(self.approvals)
+        errors = (_approval_errors(self.rbac, self.approvals) + _low_risk_playbook_errors(self.approvals)
+                  + _workflow_stage_errors("approvals.timeouts", self.approvals.timeouts, set(self.workflow_ids)))
         if errors:
             raise ValueError("\n".join(errors))
         return self
 
     @model_validator(mode="after")
     def _operations_rules(self) -> Register:
-        errors: list[str] = []
-        known = {o.workflow_id for o in self.owners}
-        seen: dict[tuple[str, str | None], int] = {}
-        for i, t in enumerate(self.operations.stuck_thresholds):
-            path = f"operations.stuck_thresholds[{i}]"
-            if t.workflow_id not in known:
-                errors.append(f"{path}.workflow_id: unknown workflow {t.workflow_id!r} (not under owners)")
-            key = (t.workflow_id, t.stage)
-            if key in seen:
-                errors.append(f"{path}: duplicate of operations.stuck_thresholds[{seen[key]}] ({t.workflow_id!r}, stage {t.stage!r})")
-            seen.setdefault(key, i)
+        errors = _workflow_stage_errors("operations.stuck_thresholds", self.operations.stuck_thresholds,
+                                        {o.workflow_id for o in self.owners})
         if errors:
             raise ValueError("\n".join(errors))
         return self
@@ -702,7 +722,8 @@ GOVERNANCE_TABLES: dict[str, str] = {
     "rbac_group_members": "group_name varchar not null, member varchar not null",
     "approval_playbooks": "playbook varchar not null primary key, rollback varchar, precheck_count integer not null",
     "approval_playbook_requirements": "playbook varchar not null, requirement varchar not null, name varchar not null",
-    "approval_settings": "ai_review_confidence_threshold double not null",
+    "approval_settings": "ai_review_confidence_threshold double not null, default_timeout_hours double not null",
+    "approval_timeouts": "workflow_id varchar not null, stage varchar, timeout_hours double not null",
     "reference_paths": """workflow_id varchar not null primary key, checks_start boolean not null,
         checks_end boolean not null, checks_transitions boolean not null, checks_required_stages boolean not null""",
     "reference_path_rules": """workflow_id varchar not null, rule varchar not null, activity varchar not null,
@@ -781,7 +802,8 @@ def approval_rows(register: Register) -> dict[str, list[tuple]]:
             *((p.name, "role", r) for p in playbooks for r in dict.fromkeys(p.requires)),
             *((p.name, "precheck", c) for p in playbooks for c in dict.fromkeys(p.prechecks)),
         ],
-        "approval_settings": [(register.approvals.ai_review_confidence_threshold,)],
+        "approval_settings": [(register.approvals.ai_review_confidence_threshold, register.approvals.timeout_hours)],
+        "approval_timeouts": [(t.workflow_id, t.stage, t.timeout_hours) for t in register.approvals.timeouts],
     }
 
 

@@ -39,7 +39,7 @@ LATE_LOADED_AT = datetime(2026, 11, 23, 6, tzinfo=UTC)
 EXCLUDED_MARTS = {"fct_slo_weekly_snapshot"}  # history-keeping, build-time snapshotted_at (docstring)
 INCREMENTAL_TABLES = [("intermediate", "int_runs_summarized"), ("intermediate", "int_exceptions_summarized"),
                       ("intermediate", "int_stage_attempts_summarized"), ("intermediate", "int_approvals_summarized"),
-                      ("intermediate", "int_run_outcomes_summarized")]
+                      ("intermediate", "int_run_outcomes_summarized"), ("semantic", "dim_time_spine_day")]
 
 
 def _ts(value: str) -> datetime:

@@ -17,7 +17,6 @@ import pytest
 
 STAGE_EVENTS = ("stage_started", "stage_retried", "stage_completed", "stage_timed_out")
 TERMINAL = ("run_completed", "run_failed", "run_compensated")
-APPROVAL_WINDOW = timedelta(hours=24)  # var approval_timeout_hours, default
 
 
 def _week(ts: datetime) -> date:
@@ -202,8 +201,17 @@ def test_stage_weekly_matches_the_executions(warehouse, executions):
         assert r[12] == pytest.approx(_quantile(cell["durations"], 0.9)), r[:3]
 
 
-def test_approvals_match_the_rules(warehouse):
+def _approval_window(register, workflow_id: str, stage: str) -> timedelta:
+    """The register's approval window: the workflow x stage row, else the workflow's row, else the default."""
+    by_key = {(t.workflow_id, t.stage): t.timeout_hours for t in register.approvals.timeouts}
+    hours = by_key.get((workflow_id, stage), by_key.get((workflow_id, None), register.approvals.timeout_hours))
+    return timedelta(hours=hours)
+
+
+def test_approvals_match_the_rules(warehouse, register):
     con, events = warehouse
+    # the shipped register shortens one workflow's window: the check below must see it applied
+    assert any(t.timeout_hours != register.approvals.timeout_hours for t in register.approvals.timeouts)
     as_of = max(e["event_ts"] for e in events)
     per_stage: dict[tuple, list[dict]] = defaultdict(list)
     for e in sorted(events, key=lambda e: (e["event_ts"], e["event_id"])):
@@ -218,7 +226,7 @@ def test_approvals_match_the_rules(warehouse):
             decisions = [e for e in evs if e["event_type"] != "approval_requested"
                          and req["event_ts"] <= e["event_ts"] and (nxt is None or e["event_ts"] < nxt)]
             decided = decisions[0] if decisions else None
-            deadline = req["event_ts"] + APPROVAL_WINDOW
+            deadline = req["event_ts"] + _approval_window(register, wf, stage)
             if decided and decided["event_ts"] <= deadline:
                 outcome, settled = decided["event_type"].removeprefix("approval_"), decided["event_ts"]
             elif decided or as_of >= deadline:
@@ -236,6 +244,12 @@ def test_approvals_match_the_rules(warehouse):
         "select workflow_id, run_id, stage, request_number, outcome from marts.fct_approvals where request_number > 0"
     ).fetchall())
     assert mart == outcomes and len(mart) > 50
+    windows = con.execute(
+        "select distinct workflow_id, stage, timeout_seconds from marts.fct_approvals where request_number > 0"
+    ).fetchall()
+    assert {(wf, st): secs for wf, st, secs in windows} == {
+        (wf, st): _approval_window(register, wf, st).total_seconds() for wf, st, _ in windows}
+    assert len({secs for _, _, secs in windows}) > 1, "the shipped register's shorter window reached no request"
     rows = con.execute(
         "select workflow_id, week_start, requests_settled, requests_granted, requests_rejected, requests_timed_out, "
         "approval_wait_p50_seconds, approval_wait_p90_seconds from marts.agg_approvals_weekly where requests_settled > 0"

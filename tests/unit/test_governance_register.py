@@ -1,5 +1,5 @@
 """Register sections the governance audit reads (issue 13 part 2): rbac.groups, approvals.high_risk_playbooks,
-approvals.ai_review_confidence_threshold - validation (errors name the path and, from a file, the line) and
+approvals.ai_review_confidence_threshold, approvals.timeout_hours / timeouts - validation (errors name the path and, from a file, the line) and
 the governance.* rows they land as."""
 from __future__ import annotations
 
@@ -36,15 +36,17 @@ def test_the_shipped_register_lands_groups_playbooks_and_threshold():
         ("replay_failed_invoices", "precheck", "owner_on_call"),
         ("replay_failed_invoices", "role", "change_authority"),
     ]
-    assert rows["approval_settings"] == [(0.8,)]
+    assert rows["approval_settings"] == [(0.8, 24.0)]
+    assert rows["approval_timeouts"] == [("payment_reconciliation_v1", None, 4.0)]
 
 
 def test_threshold_defaults_to_0_8_and_members_are_deduplicated(base):
     data = copy.deepcopy(base)
     del data["approvals"]["ai_review_confidence_threshold"]
+    del data["approvals"]["timeout_hours"]
     data["rbac"]["groups"]["CIO-change-advisory"] = ["x@company.com", "x@company.com"]
     rows = approval_rows(parse_register(data))
-    assert rows["approval_settings"] == [(0.8,)]
+    assert rows["approval_settings"] == [(0.8, 24.0)]
     assert rows["rbac_group_members"] == [("CIO-change-advisory", "x@company.com")]
 
 
@@ -69,6 +71,16 @@ def test_threshold_defaults_to_0_8_and_members_are_deduplicated(base):
          "approvals.high_risk_playbooks[0].requires: must not be empty"),
         (lambda d: d["approvals"].__setitem__("typo_threshold", 1),
          "approvals.typo_threshold: is not a known field"),
+        (lambda d: d["approvals"].__setitem__("timeout_hours", 0),
+         "approvals.timeout_hours: must be greater than 0"),
+        (lambda d: d["approvals"]["timeouts"][0].__setitem__("timeout_hours", -1),
+         "approvals.timeouts[0].timeout_hours: must be greater than 0"),
+        (lambda d: d["approvals"]["timeouts"][0].__setitem__("workflow_id", "payment_recon_v1"),
+         "approvals.timeouts[0].workflow_id: unknown workflow 'payment_recon_v1'"),
+        (lambda d: d["approvals"]["timeouts"].append(dict(d["approvals"]["timeouts"][0])),
+         "approvals.timeouts[1]: duplicate of approvals.timeouts[0]"),
+        (lambda d: d["approvals"]["timeouts"][0].__setitem__("stage", ""),
+         "approvals.timeouts[0].stage: "),
     ],
 )
 def test_rules(base, mutate, expected):
@@ -97,5 +109,7 @@ def test_land_register_writes_the_tables(tmp_path):
     counts = land_register(con, load_register(REGISTER_PATH), source_path="command_center.yml", sha256="x")
     assert counts["rbac_group_members"] == 3 and counts["approval_playbooks"] == 1
     assert counts["approval_playbook_requirements"] == 3 and counts["approval_settings"] == 1
-    assert con.execute("select ai_review_confidence_threshold from governance.approval_settings").fetchall() == [(0.8,)]
+    assert con.execute("select ai_review_confidence_threshold, default_timeout_hours from governance.approval_settings"
+                       ).fetchall() == [(0.8, 24.0)]
+    assert con.execute("select * from governance.approval_timeouts").fetchall() == [("payment_reconciliation_v1", None, 4.0)]
     con.close()

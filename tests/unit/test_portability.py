@@ -6,7 +6,7 @@ import pytest
 
 from orchestration.lib.contract import LEDGER_DDL, RAW_EVENTS_DDL
 from orchestration.lib.landing import LandingError
-from orchestration.lib.portability import SNOWFLAKE_FUNCTIONS, check_sql, function_calls
+from orchestration.lib.portability import SNOWFLAKE_FUNCTIONS, check_executed_sql, check_sql, function_calls
 from orchestration.lib.snowflake_landing import columns_of, connection_args, snowflake_ddl, uses_snowflake
 
 # What the cross_db macros render for Snowflake: must pass.
@@ -57,6 +57,22 @@ def test_unparseable_snowflake_is_reported():
     findings = check_sql("select struct_pack(a := 1) from t")
     assert findings
     assert all("struct_pack" in f.problem or "not valid Snowflake SQL" in f.problem for f in findings)
+
+
+def test_executed_statements_are_checked_and_adapter_metadata_skipped():
+    """The statements of a dbt run (hooks, delete+insert): the project's are checked, dbt-snowflake's own
+    metadata and transaction statements are not."""
+    statements = [
+        ("model.p.m", '/* {"app": "dbt"} */ show terse objects in schema db.marts'),
+        ("model.p.m", "begin"),
+        ("model.p.m", "delete from db.marts.m where (a, b) in (select a, b from db.intermediate.i)"),
+        ("model.p.m", "insert into db.marts.m select quantile_cont(x, 0.5) from db.intermediate.i"),
+        ("model.p.m", "commit"),
+    ]
+    checked, findings = check_executed_sql(statements)
+    assert checked == 2
+    assert [f.problem.split(",")[0] for f in findings] == ["calls quantile_cont()"]
+    assert findings[0].path == "model.p.m (executed statement 3)"
 
 
 def test_function_calls_skip_syntax_types_and_aliases():

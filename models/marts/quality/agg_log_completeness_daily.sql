@@ -1,9 +1,17 @@
 {#- One row per workflow x UTC day, from the workflow's first to its last event day: events, runs
     started and ended, runs whose lifecycle is complete, and the log-completeness violations
-    attributed to the day. Definitions: doc blocks in _quality__docs.md. -#}
+    attributed to the day. Definitions: doc blocks in _quality__docs.md.
+    Incremental (doc block log_completeness_daily_recompute): the days before events_floor keep their
+    event counts from the table (macros/quality/log_completeness_daily_scope.sql), the later days count
+    the events; runs, violations and the spine are recomputed every build (small inputs), and only the
+    rows that are new, changed or on or after the floor are written (delete+insert on workflow x day). -#}
 
 {%- set checks = log_completeness_check_names() -%}
 {%- set lifecycle_checks = ['one_run_started', 'one_terminal_event', 'nothing_after_run_end'] %}
+{%- set events_floor = log_completeness_daily_events_floor(ref('stg_command_center__workflow_events')) %}
+{%- set value_columns = ['events', 'runs_started', 'runs_ended', 'runs_with_complete_lifecycle', 'share_complete',
+                         'checks_failed', 'violations', 'failed_checks'] %}
+{%- for check in checks %}{% do value_columns.append(check ~ '_violations') %}{% endfor %}
 
 with
 
@@ -37,6 +45,20 @@ future_events as (
 
 event_days as (
 
+    {%- if events_floor is not none %}
+    -- incremental: the days before the floor have the same events as when the table counted them
+    select
+        workflow_id,
+        day,
+        events
+
+    from {{ this }}
+    where day < {{ events_floor }}
+        and events > 0
+
+    union all
+    {%- endif %}
+
     select
         events.workflow_id,
         {{ day_start('events.event_ts') }} as day,
@@ -46,6 +68,10 @@ event_days as (
     left join future_events
         on events.event_id = future_events.event_id
     where future_events.event_id is null
+        {%- if events_floor is not none %}
+        -- a literal: the scan reads only the row groups from the floor on (zone maps)
+        and events.event_ts >= cast({{ events_floor }} as timestamp)
+        {%- endif %}
     group by events.workflow_id, {{ day_start('events.event_ts') }}
 
 ),
@@ -142,7 +168,13 @@ violation_days as (
 
 ),
 
-final as (
+build_state as (
+
+    select * from {{ ref('int_build_state') }}
+
+),
+
+computed as (
 
     select
         spine.workflow_id,
@@ -177,6 +209,32 @@ final as (
     left join violation_days
         on spine.workflow_id = violation_days.workflow_id
         and spine.day = violation_days.day
+
+),
+
+final as (
+
+    select
+        computed.*,
+
+        {{ mart_build_state_columns() }}
+
+    from computed
+    cross join build_state
+    {%- if is_incremental() %}
+    -- incremental (delete+insert on workflow_id, day): write only the rows that are new, differ from
+    -- the kept row, or were recounted from the events (their build state moves on)
+    left join {{ this }} as kept
+        on computed.workflow_id = kept.workflow_id
+        and computed.day = kept.day
+    where kept.workflow_id is null
+        {%- if events_floor is not none %}
+        or computed.day >= {{ events_floor }}
+        {%- endif %}
+        {%- for column in value_columns %}
+        or computed.{{ column }} is distinct from kept.{{ column }}
+        {%- endfor %}
+    {%- endif %}
 
 )
 

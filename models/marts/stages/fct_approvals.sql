@@ -5,11 +5,11 @@
     (macros/incremental/mart_recompute.sql): the pre_hook deletes the runs landed since the last
     build and the pending requests (their outcome moves with as_of). -#}
 
-{%- set timeout_hours = var('approval_timeout_hours', 24) -%}
-{%- if not modules.re.match('^\d+(\.\d+)?$', timeout_hours | string) or (timeout_hours | float) <= 0 -%}
-    {{ exceptions.raise_compiler_error("var approval_timeout_hours must be a positive number of hours, got '" ~ timeout_hours ~ "'") }}
-{%- endif -%}
-{%- set timeout_seconds = (timeout_hours | float) * 3600 %}
+{#- the approval window moved to the register (approvals.timeout_hours / approvals.timeouts): the old dbt var
+    must not silently stop mattering -#}
+{%- if var('approval_timeout_hours', none) is not none -%}
+    {{ exceptions.raise_compiler_error("var approval_timeout_hours was removed: set approvals.timeout_hours (the default) or approvals.timeouts (per workflow and stage) in the governance register") }}
+{%- endif %}
 
 with
 
@@ -29,15 +29,49 @@ build_state as (
 
 ),
 
-timed as (
+approval_settings as (
+
+    select * from {{ ref('stg_governance__approval_settings') }}
+
+),
+
+approval_timeouts as (
+
+    select * from {{ ref('stg_governance__approval_timeouts') }}
+
+),
+
+-- the window: the workflow x stage row, else the workflow's row without a stage, else the register's default
+windowed as (
 
     select
         approvals.*,
-        {{ timestamp_add_seconds('approvals.requested_at', timeout_seconds) }} as timeout_at,
-        {{ seconds_between('approvals.requested_at', 'approvals.decided_at') }} as wait_seconds,
-        build_state.as_of_ts as as_of_at
+        coalesce(
+            stage_timeouts.timeout_seconds,
+            workflow_timeouts.timeout_seconds,
+            approval_settings.default_timeout_seconds
+        ) as window_seconds
 
     from approvals
+    cross join approval_settings
+    left join approval_timeouts as stage_timeouts
+        on approvals.workflow_id = stage_timeouts.workflow_id
+        and approvals.stage = stage_timeouts.stage
+    left join approval_timeouts as workflow_timeouts
+        on approvals.workflow_id = workflow_timeouts.workflow_id
+        and workflow_timeouts.stage is null
+
+),
+
+timed as (
+
+    select
+        windowed.*,
+        {{ timestamp_add_seconds('windowed.requested_at', 'windowed.window_seconds') }} as timeout_at,
+        {{ seconds_between('windowed.requested_at', 'windowed.decided_at') }} as wait_seconds,
+        build_state.as_of_ts as as_of_at
+
+    from windowed
     cross join build_state
 
 ),
@@ -72,7 +106,7 @@ final as (
         approver,
         outcome,
         wait_seconds,
-        cast({{ timeout_seconds }} as double) as timeout_seconds,
+        cast(window_seconds as double) as timeout_seconds,
         timeout_at,
         -- the instant the outcome became final: the decision, or the end of the window
         case

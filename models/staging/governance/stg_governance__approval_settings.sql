@@ -9,7 +9,9 @@ source as (
 renamed as (
 
     select
-        ai_review_confidence_threshold
+        ai_review_confidence_threshold,
+        default_timeout_hours,
+        default_timeout_hours * 3600.0 as default_timeout_seconds
 
     from source
 
