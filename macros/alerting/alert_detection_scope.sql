@@ -86,7 +86,7 @@ delete from {{ this }}
 {%- if scope.mark is not none %}
 where (
         rule_kind in ('latency', 'completeness', 'conformance')
-        and (workflow_id, subject) in ({{ alert_detection_scope_runs(scope.mark) }})
+        and {{ matches_query_row('workflow_id, subject', alert_detection_scope_runs(scope.mark), 'workflow_id, run_id') | indent(8) }}
     )
     or (
         rule_kind = 'quality'

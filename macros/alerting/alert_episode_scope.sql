@@ -56,12 +56,18 @@ where max_loaded_at > {{ mark }}
 select exception_id
 from {{ ref('fct_exceptions') }}
 where resolved_at is null
-    or exception_id in (
-        select exception_id
-        from {{ ref('int_exceptions_summarized') }}
-        where max_loaded_at > {{ mark }}
-    )
-    or (workflow_id, run_id) in ({{ alert_episode_touched_runs(mark) }})
+union
+select exception_id
+from {{ ref('fct_exceptions') }}
+where exception_id in (
+    select exception_id
+    from {{ ref('int_exceptions_summarized') }}
+    where max_loaded_at > {{ mark }}
+)
+union
+select exception_id
+from {{ ref('fct_exceptions') }}
+where {{ matches_query_row('workflow_id, run_id', alert_episode_touched_runs(mark)) | indent(4) }}
 {%- endmacro %}
 
 
@@ -77,15 +83,21 @@ delete from {{ this }}
 where alert_source = 'slo_burn'
     or (
         alert_source = 'stuck_run'
-        and (status = 'firing' or (workflow_id, subject) in ({{ alert_episode_touched_runs(scope.mark) }}))
+        and (
+            status = 'firing'
+            or {{ matches_query_row('workflow_id, subject', alert_episode_touched_runs(scope.mark), 'workflow_id, run_id') | indent(12) }}
+        )
     )
     or (
         alert_source = 'exception_aging'
-        and subject in ({{ alert_episode_scope_exceptions(scope.mark) }})
+        and {{ matches_query_row('subject', alert_episode_scope_exceptions(scope.mark), 'exception_id') | indent(8) }}
     )
     or (
         alert_source = 'exception_rule' and subject is not null
-        and (status = 'firing' or (workflow_id, subject) in ({{ alert_detection_scope_runs(scope.mark) }}))
+        and (
+            status = 'firing'
+            or {{ matches_query_row('workflow_id, subject', alert_detection_scope_runs(scope.mark), 'workflow_id, run_id') | indent(12) }}
+        )
     )
     or (
         alert_source = 'exception_rule' and subject is null
@@ -108,7 +120,7 @@ where alert_source = 'slo_burn'
         subject is not null
         and (
             resolved_at is null or resolved_at >= {{ scope.last_as_of }}
-            or (workflow_id, subject) in ({{ alert_detection_scope_runs(scope.mark) }})
+            or {{ matches_query_row('workflow_id, subject', alert_detection_scope_runs(scope.mark), 'workflow_id, run_id') | indent(12) }}
         )
     )
     or (
@@ -116,9 +128,9 @@ where alert_source = 'slo_burn'
         and (resolved_at is null or resolved_at > {{ scope.windows_from[0] }} or resolved_at > {{ scope.windows_from[1] }})
     )
 {%- elif source == 'aging' -%}
-    exception_id in ({{ alert_episode_scope_exceptions(scope.mark) }})
+    {{ matches_query_row('exception_id', alert_episode_scope_exceptions(scope.mark)) }}
 {%- elif source == 'stuck_history' -%}
-    (stage_executions.workflow_id, stage_executions.run_id) in ({{ alert_episode_touched_runs(scope.mark) }})
+    {{ matches_query_row('stage_executions.workflow_id, stage_executions.run_id', alert_episode_touched_runs(scope.mark)) }}
 {%- else -%}
     {{ exceptions.raise_compiler_error('alert_episode_in_scope: unknown source ' ~ source) }}
 {%- endif -%}

@@ -72,11 +72,9 @@ delete from {{ this }}
 where {{ mart_recompute_everything() }}
     {%- for relation, columns in key_sources %}
     -- the rows whose {{ columns | join(', ') }} landed since the table was built
-    or ({{ columns | join(', ') }}) in (
-        select {{ columns | join(', ') }}
-        from {{ relation }}
-        where max_loaded_at > (select max(_loaded_through) from {{ this }})
-    )
+    or {{ matches_query_row(columns,
+        'select ' ~ columns | join(', ') ~ ' from ' ~ relation
+        ~ ' where max_loaded_at > (select max(_loaded_through) from ' ~ this ~ ')') | indent(4) }}
     {%- endfor %}
     {%- if open_rows is not none %}
     -- the rows whose values move with as_of

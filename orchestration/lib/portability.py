@@ -135,7 +135,36 @@ def check_sql(sql: str, *, path: str = "<sql>", allowed: Iterable[str] = SNOWFLA
     findings += [Finding(path, f"calls {name}(), which is not a Snowflake function on the allow-list "
                          "(orchestration/lib/portability.py); move it into a macros/cross_db/ dispatch macro")
                  for name in sorted(unknown)]
+    findings += [Finding(path, problem) for tree in trees if tree is not None for problem in _subquery_placement(tree)]
     return findings
+
+
+def _subquery_placement(tree) -> list[str]:
+    """Where Snowflake refuses a subquery operator (SQL reference, "Subquery operators"): an ANY / ALL
+    subquery is supported only in a WHERE clause and cannot be an argument of OR, and ``[NOT] IN (query)``
+    is shorthand for ``= ANY`` / ``!= ALL`` with the same restrictions. DuckDB (and fakesnow, which runs on
+    it) accepts both, so only this check catches them. Each such operator is walked up to the statement
+    or subquery it belongs to; an OR or the absence of a WHERE on the way is a finding."""
+    from sqlglot import exp
+
+    problems = []
+    for node in tree.find_all(exp.In, exp.Any, exp.All):
+        if isinstance(node, exp.In) and not node.args.get("query"):
+            continue  # IN (value list) has no such restriction
+        under_or = in_where = False
+        parent = node.parent
+        while parent is not None and not isinstance(parent, (exp.Query, exp.Delete, exp.Update, exp.Merge)):
+            under_or = under_or or isinstance(parent, exp.Or)
+            in_where = in_where or isinstance(parent, exp.Where)
+            parent = parent.parent
+        if under_or or not in_where:
+            where = "as an argument of OR" if under_or else "outside a WHERE clause"
+            text = " ".join(node.sql(dialect="snowflake").split())
+            problems.append(
+                f"a subquery IN / ANY / ALL {where}, which Snowflake does not support: {text[:120]}; "
+                "use matches_query_row (macros/cross_db/matches_query_row.sql) or a union"
+            )
+    return problems
 
 
 def check_compiled_dir(compiled: Path | str) -> tuple[int, list[Finding]]:

@@ -75,6 +75,41 @@ def test_executed_statements_are_checked_and_adapter_metadata_skipped():
     assert findings[0].path == "model.p.m (executed statement 3)"
 
 
+# Subquery operators where Snowflake refuses them (SQL reference, "Subquery operators": an ANY / ALL
+# subquery only in a WHERE clause and never an argument of OR; [NOT] IN (query) is = ANY / != ALL).
+MISPLACED_SUBQUERIES = {
+    "delete from t where a = 1 or (x, y) in (select x, y from s)": "as an argument of OR",
+    "select * from t where b = 2 or (a = 1 and x in (select x from s))": "as an argument of OR",
+    "select * from t where x not in (select x from s) or y = 2": "as an argument of OR",
+    "select * from t where x = any (select x from s) or y = 2": "as an argument of OR",
+    "select * from t where x in (select x from s where a = 1 or b in (select b from u))": "as an argument of OR",
+    "select case when x in (select x from s) then 1 end from t": "outside a WHERE clause",
+    "select * from t join u on t.x in (select x from s)": "outside a WHERE clause",
+}
+
+# What the same tests look like where Snowflake accepts them: must pass.
+PLACED_SUBQUERIES = [
+    "select * from t where x in (select x from s) and y = 2",
+    "delete from t where (x, y) in (select x, y from s where a = 1 or b = 2)",
+    "select * from t where x in (1, 2) or y = 2",
+    # matches_query_row's Snowflake form: a correlated count (a scalar subquery) under OR
+    "delete from t where a = 1 or (select count(*) from (select q.x as _query_row_key_1 from (select x from s) "
+    "as q) as k where _query_row_key_1 = x) > 0",
+    "select * from t where exists (select 1 from s) or y = 2",
+]
+
+
+@pytest.mark.parametrize("sql", sorted(MISPLACED_SUBQUERIES))
+def test_subquery_operators_where_snowflake_refuses_them_are_reported(sql):
+    findings = check_sql(sql)
+    assert len(findings) == 1 and MISPLACED_SUBQUERIES[sql] in findings[0].problem, findings
+
+
+@pytest.mark.parametrize("sql", PLACED_SUBQUERIES)
+def test_subquery_operators_where_snowflake_accepts_them_pass(sql):
+    assert check_sql(sql) == []
+
+
 def test_function_calls_skip_syntax_types_and_aliases():
     sql = (
         "with a as (select cast(x as varchar(10)) as y, x::number(38, 0) as z from t as u (x) "

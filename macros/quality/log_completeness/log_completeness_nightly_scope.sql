@@ -129,9 +129,7 @@ where workflow_id in (
 delete from {{ this }}
 {%- if scope is not none %}
 where check_name in ('daily_volume', 'no_silent_days', 'freshness')
-    or (workflow_id, run_id) in (
-        {{ log_completeness_touched_runs_sql(events_relation, scope) | indent(8) }}
-    )
+    or {{ matches_query_row('workflow_id, run_id', log_completeness_touched_runs_sql(events_relation, scope)) | indent(4) }}
 {%- endif -%}
 {%- endif -%}
 {%- endmacro %}
