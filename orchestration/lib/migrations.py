@@ -25,7 +25,7 @@ landed, keeps exactly the rows it has. tests/integration/test_migrations.py prov
 from-scratch build.
 
 Not checked (listed as such in the plan): incremental models without an enforced contract (the
-manifest does not know their columns), and models with ``full_refresh: false`` or an
+manifest does not know their columns; the project has none: test_manifest_conventions), and models with ``full_refresh: false`` or an
 ``on_schema_change`` that handles the change itself (append_new_columns, sync_all_columns). DuckDB only:
 on Snowflake the build is not migrated (docs/metrics.md, "Schema migrations").
 """

@@ -89,6 +89,18 @@ def test_every_mart_has_a_contract_a_description_and_tests(manifest):
     assert problems == []
 
 
+def test_every_incremental_model_has_an_enforced_contract(manifest):
+    """The schema migration before each build (orchestration/lib/migrations.py) compares a table with its
+    contract's columns: an incremental model without one would stop the build after a release that
+    changes its columns (on_schema_change fail) until someone ran a --full-refresh by hand."""
+    from orchestration.lib.migrations import candidate_nodes
+
+    checked, unchecked = candidate_nodes(manifest)
+    assert unchecked == [], "incremental models without an enforced contract (the migration cannot check them)"
+    incremental = [node for node in _models(manifest).values() if node["config"].get("materialized") == "incremental"]
+    assert len(checked) >= 30 and len(incremental) >= len(checked)
+
+
 def test_only_staging_reads_sources(manifest):
     readers = sorted(f"{_layer(node)}/{node['name']} reads {dep}" for node in _models(manifest).values()
                      for dep in node["depends_on"]["nodes"]

@@ -96,7 +96,8 @@ compared as (
     select
         coalesce(ledger.load_id, present.load_id) as load_id,
         ledger.rows_loaded,
-        coalesce(present.events_present, 0) as events_present,
+        -- bigint on every engine (a sum of counts is a HUGEINT on DuckDB): the contract's type
+        cast(coalesce(present.events_present, 0) as bigint) as events_present,
         ledger.loaded_fingerprint,
         present.fingerprint_present,
         ledger.first_event_ts,
