@@ -57,6 +57,28 @@ first_values as (
 
 ),
 
+key_rows as (
+
+    select k1, k2
+    from (
+        values ('w1', 'r1'), ('w1', 'r2'), ('w2', 'r1'), ('w3', cast(null as varchar))
+    ) as outer_keys (k1, k2)
+
+),
+
+matched_keys as (
+
+    -- matches_query_row under OR, as the incremental deletes use it (Snowflake gets its correlated count):
+    -- (w1, r2) and (w2, r1) are rows of the query; (w1, r1) is not; (w3, null) never matches
+    select k1, k2
+    from key_rows
+    where k1 = 'w9'
+        or {{ matches_query_row('k1, k2',
+            "select a, b from (values ('w1', 'r2'), ('w2', 'r1'), ('w3', cast(null as varchar)), (cast(null as varchar), 'r1')) as query_keys (a, b)",
+            'a, b') }}
+
+),
+
 checks as (
 
     select 'week_start: Sunday 23:59:59 belongs to the week of the Monday before' as check_name,
@@ -132,6 +154,10 @@ checks as (
     union all
     select 'first_value_by: null when no row has a value',
         (select none_matching from first_values) is null
+    union all
+    select 'matches_query_row: under OR, exactly the two keys the query holds (nulls never match)',
+        (select count(*) from matched_keys) = 2
+        and (select count(*) from matched_keys where (k1 = 'w1' and k2 = 'r2') or (k1 = 'w2' and k2 = 'r1')) = 2
     union all
     select 'timestamp_add_seconds: fractional seconds',
         {{ timestamp_add_seconds("cast('2026-11-22 23:59:59' as timestamp)", '0.5') }} = cast('2026-11-22 23:59:59.5' as timestamp)
