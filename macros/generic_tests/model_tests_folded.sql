@@ -25,12 +25,31 @@
 
     Result: one row per member test that fails (test_name, failing_rows: the rows its own test would
     return); dbt counts the rows, so the test fails when any member would have failed, and its output
-    names which. A folded test with no member is an error (it would check nothing). -#}
-{% test model_tests_folded(model) %}
+    names which. A folded test with no member is an error (it would check nothing).
+
+    watermark_column (optional): in the nightly build only, the row members look at the rows touched
+    since the last passing check (touched_since_last_check_literal: the column later than the recorded
+    mark, or null), not every row, as the grain tests' nightly companions do. A row member's verdict
+    on a row depends on that row alone, so a row not rewritten since a check passed still passes; the weekly full check (and every plain build) runs
+    each member over every row, and catches a row changed outside landing. Give it only where every row
+    written or rewritten since the last passing check carries a later value:
+    - an incremental table: _loaded_through (the landing high-water mark of the build that wrote the
+      row, macros/incremental/mart_recompute.sql), or a key-level max_loaded_at that is recomputed with
+      every row of its key (a key with a new event gets the new event's loaded_at on every row);
+    - a view over the append-only raw events: loaded_at.
+    Like the companions, a night with nothing newly landed checks no row of such a model: the rows it
+    rewrites (those whose values move with as_of) carry the last passing build's mark, not a later one;
+    the next night with new data or the weekly full check evaluates them.
+    tests/integration/test_manifest_conventions.py checks the column exists and the model is
+    incremental or a view over raw (meta append_only). The grain members keep their own SQL: their
+    nightly companions are already scoped by the same mark. -#}
+{% test model_tests_folded(model, watermark_column=none) %}
 {%- set members = model_tests_folded_members(model) if execute else [] -%}
 {%- if execute and members | length == 0 -%}
     {{ exceptions.raise_compiler_error("model_tests_folded on " ~ model ~ " folds no test: remove it, or add the tests it should fold") }}
 {%- endif -%}
+{#- the nightly row scope (a literal mark, so DuckDB prunes the scan with zone maps), or none: every row -#}
+{%- set row_scope = touched_since_last_check_literal(watermark_column) if (watermark_column and is_nightly_build()) else none -%}
 {%- set row_members = [] -%}
 {%- set grain_members = [] -%}
 {%- for member in members -%}
@@ -58,6 +77,9 @@ counted as (
         , coalesce(sum(case when {{ model_tests_folded_condition(member) }} then 1 else 0 end), 0) as failing_{{ loop.index }}
         {%- endfor %}
     from {{ model if row_members else '(select 1 as one) as no_row_member' }}
+    {%- if row_members and row_scope %}
+    where {{ row_scope }}
+    {%- endif %}
 
 )
 

@@ -285,6 +285,55 @@ def test_every_foldable_expression_is_tagged_folded(manifest):
     assert sum(FOLDED_TAG in n["tags"] for n in tests) >= 50
 
 
+def _hook_updates_rows(manifest, model: dict) -> bool:
+    """True when a pre/post hook of the model (or a macro one calls) runs an UPDATE: rows change in place,
+    their watermark column does not."""
+    hooks = [h["sql"] if isinstance(h, dict) else h
+             for key in ("pre-hook", "post-hook", "pre_hook", "post_hook") for h in model["config"].get(key) or []]
+    texts = list(hooks)
+    for hook in hooks:
+        for macro_name in re.findall(r"(\w+)\s*\(", hook):
+            macro = manifest["macros"].get(f"macro.command_center.{macro_name}")
+            if macro:
+                texts.append(macro["macro_sql"])
+    return any(re.search(r"^\s*update\s", text, re.IGNORECASE | re.MULTILINE) for text in texts)
+
+
+def test_folded_row_scope_only_where_untouched_rows_are_unchanged(manifest):
+    """model_tests_folded's watermark_column (the nightly build checks its row members on the rows touched
+    since the last passing check) is sound only where a row not rewritten since then is unchanged and every
+    rewritten row carries a later value: an incremental table that no hook updates in place, or a view over
+    the append-only raw events (meta append_only), with the watermark column one of its columns."""
+    from orchestration.lib.folded_tests import FOLDED_TEST, generic_test_name
+
+    scoped = [n for n in manifest["nodes"].values()
+              if generic_test_name(n) == FOLDED_TEST and (n["test_metadata"]["kwargs"] or {}).get("watermark_column")]
+    assert len(scoped) >= 10, "the nightly build's largest folded tests are scoped"
+    wrong = []
+    for test in scoped:
+        model = manifest["nodes"][test["depends_on"]["nodes"][0]]
+        column = test["test_metadata"]["kwargs"]["watermark_column"]
+        materialized = model["config"]["materialized"]
+        immutable = (materialized == "incremental"
+                     or (materialized == "view" and (model["config"].get("meta") or {}).get("append_only") is True
+                         and all(p.startswith("source.") for p in model["depends_on"]["nodes"])))
+        if column not in model["columns"] or not immutable or _hook_updates_rows(manifest, model):
+            wrong.append(f"{model['name']} ({materialized}, {column})")
+    assert wrong == [], "watermark_column on a model whose untouched rows can change: remove it"
+
+
+def test_the_row_scope_rule_catches_an_updating_hook(manifest):
+    broken = json.loads(json.dumps(manifest))
+    episodes = next(n for n in broken["nodes"].values() if n["resource_type"] == "model" and n["name"] == "fct_alert_episodes")
+    assert _hook_updates_rows(broken, episodes), "fct_alert_episodes refreshes its kept rows in place"
+    folded = next(n for n in broken["nodes"].values()
+                  if (n.get("test_metadata") or {}).get("name") == "model_tests_folded"
+                  and n["depends_on"]["nodes"] == [episodes["unique_id"]])
+    folded["test_metadata"]["kwargs"]["watermark_column"] = "_loaded_through"
+    with pytest.raises(AssertionError):
+        test_folded_row_scope_only_where_untouched_rows_are_unchanged(broken)
+
+
 def test_the_folding_rule_catches_a_dropped_test(manifest):
     broken = json.loads(json.dumps(manifest))
     folded = next(uid for uid, node in broken["nodes"].items()

@@ -19,7 +19,7 @@ import subprocess
 import duckdb
 import pytest
 
-from orchestration.lib.dbt import DbtFailed, dbt_args, dbt_executable, run_dbt
+from orchestration.lib.dbt import DbtFailed, dbt_args, dbt_executable, last_run_results, run_dbt
 from orchestration.settings import prepare_environment
 
 STG = "stg_command_center__workflow_events"
@@ -331,3 +331,63 @@ def _test_or_build(settings, args: list[str]) -> str | None:
     except DbtFailed as exc:
         return str(exc)
     return None
+
+
+def _nightly_test_results(settings) -> dict[str, dict]:
+    """`dbt test --selector nightly` (the nightly build's tests, no model rebuilt): name -> run result."""
+    try:
+        run_dbt(settings, ["test", "--selector", "nightly"])
+    except DbtFailed:
+        pass
+    return {r["unique_id"].split(".")[2]: r for r in last_run_results(settings)["results"]
+            if r["unique_id"].startswith("test.")}
+
+
+def _folded_named(settings, result: dict) -> set[str]:
+    """The member tests a folded test's rows name (its compiled SQL run again)."""
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        return {row[0] for row in con.execute(result["compiled_code"]).fetchall()}
+
+
+def test_folded_row_members_new_rows_nightly_every_row_weekly(shared_warehouse_copy):
+    """model_tests_folded with watermark_column (macros/generic_tests/model_tests_folded.sql): in the nightly
+    build its row members (not_null, accepted_values, ...) look only at the rows touched since the last
+    passing check. A violation planted in OLD events (written outside landing, loaded before the mark)
+    passes the nightly folded test and fails the member test on its own (the weekly full check, a plain
+    build); one in NEW events (loaded after the mark) fails the nightly folded test, which names it."""
+    settings = shared_warehouse_copy
+    folded = f"model_tests_folded_{STG}_loaded_at"
+    log_format = f"accepted_values_{STG}_log_format__telemetry__minimal__xes"
+    db = str(settings.duckdb_path)
+    with duckdb.connect(db) as con:
+        (watermark,) = con.execute("select max(checked_through) from intermediate.build_checked_through").fetchone()
+        assert watermark is not None
+        # OLD data: a copy of an old event with a log format outside the accepted list, as old as the event
+        con.execute("""
+            insert into raw.workflow_events
+            select * replace (event_id || '-old-format' as event_id, 'bogus_format' as log_format)
+            from raw.workflow_events
+            where event_id = (select min(event_id) from raw.workflow_events)
+                and loaded_at < ?
+        """, [watermark])
+        assert con.execute("select count(*) from raw.workflow_events where log_format = 'bogus_format'").fetchone()[0] == 1
+    results = _nightly_test_results(settings)
+    assert folded in results, sorted(n for n in results if n.startswith("model_tests_folded_stg"))
+    assert results[folded]["status"] == "pass", "the nightly folded test looks only at new rows"
+    assert log_format not in results, "the member runs inside the folded test at night"
+    failure = _test(settings, log_format)
+    assert failure is not None and log_format in failure, "the member on its own (weekly, plain build) checks every row"
+
+    with duckdb.connect(db) as con:
+        # NEW data: a copy of another event with an event type outside the accepted list, loaded after the mark
+        con.execute("""
+            insert into raw.workflow_events
+            select * replace (event_id || '-new-type' as event_id, 'bogus_type' as event_type,
+                              cast(? as timestamp) + interval 1 hour as loaded_at)
+            from raw.workflow_events
+            where event_id = (select max(event_id) from raw.workflow_events)
+        """, [watermark])
+    results = _nightly_test_results(settings)
+    assert results[folded]["status"] == "fail"
+    named = _folded_named(settings, results[folded])
+    assert len(named) == 1 and next(iter(named)).startswith(f"accepted_values_{STG}_event_type"), named
