@@ -8,8 +8,8 @@
     memory under the 3 GB limit; docs/benchmarks.md "Scale".
 
     With watermark_column (the nightly companion, like unique_combination_touched_since_last_check):
-    only the rows that share scope_columns (default: the whole combination) with a row touched since
-    the last passing check (watermark_column later than the recorded mark, read once as a literal:
+    only the rows that share scope_columns (default: the whole combination; rows_sharing_touched_scope)
+    with a row touched since the last passing check (watermark_column later than the recorded mark, read once as a literal:
     macros/nightly/nightly_scope.sql), counted over every row of the model in that scope, so a new row
     repeating an old row's combination fails. Before any check has passed (a first build) that scope is
     every row, and the test is the whole-table one. -#}
@@ -20,7 +20,7 @@
 
 {%- set in_scope -%}
     {%- if scoped %}
-    where {{ combination_hash(scope) }} in (select scope_hash from touched)
+    where {{ rows_sharing_touched_scope(scope) }}
     {%- endif %}
 {%- endset %}
 {#- (the model is read twice, not through one CTE: DuckDB materializes a CTE read twice, every row
@@ -30,7 +30,7 @@ with
 
 touched as (
 
-    select distinct {{ combination_hash(scope) }} as scope_hash
+    select distinct {{ scope | join(', ') }}
     from {{ model }}
     where {{ touched }}
 
@@ -53,7 +53,7 @@ select
 from {{ model }}
 where {{ combination_hash(combination_of_columns) }} in (select combination_hash from repeated_hashes)
 {%- if scoped %}
-    and {{ combination_hash(scope) }} in (select scope_hash from touched)
+    and {{ rows_sharing_touched_scope(scope) }}
 {%- endif %}
 group by {{ combination_of_columns | join(', ') }}
 having count(*) > 1

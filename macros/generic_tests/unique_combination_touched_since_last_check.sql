@@ -5,7 +5,7 @@
     as a literal so the scan of the touched rows is pruned: macros/nightly/nightly_scope.sql). The count
     is over every row of the model in that scope, so a new row repeating an old row's combination fails;
     a duplicate between two old rows is the weekly full check's (the plain unique_combination_of_columns
-    test, tagged full_history). -#}
+    test, tagged full_history). The scope: rows_sharing_touched_scope (macros/nightly/nightly_scope.sql). -#}
 {% test unique_combination_touched_since_last_check(model, combination_of_columns, watermark_column, scope_columns=none) %}
 {%- set scope = scope_columns if scope_columns else combination_of_columns %}
 
@@ -18,12 +18,11 @@ with touched as (
 )
 
 select
-    {% for c in combination_of_columns %}model_rows.{{ c }}, {% endfor %}count(*) as occurrences
-from {{ model }} as model_rows
-inner join touched
-    on {% for c in scope %}model_rows.{{ c }} is not distinct from touched.{{ c }}{% if not loop.last %}
-    and {% endif %}{% endfor %}
-group by {% for c in combination_of_columns %}model_rows.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
+    {{ combination_of_columns | join(', ') }},
+    count(*) as occurrences
+from {{ model }}
+where {{ rows_sharing_touched_scope(scope) }}
+group by {{ combination_of_columns | join(', ') }}
 having count(*) > 1
 
 {% endtest %}

@@ -52,3 +52,19 @@
     {%- endfor -%}
     {{ return(load_column ~ ' in (' ~ quoted | join(', ') ~ ')') }}
 {%- endmacro %}
+
+
+{#- SQL condition for the nightly grain companions: the row shares `scope` (a list of columns) with a row
+    of `touched` (a CTE selecting the distinct scope columns of the rows touched since the last passing
+    check), or has a null in one of them. A semi-join on the columns themselves (matches_query_row: DuckDB
+    `(columns) in (select ...)`, Snowflake a correlated count), which DuckDB prunes with the touched keys'
+    bounds: 2-3x faster at 10M than comparing one hash of the columns (computed for every row) or joining
+    with `is not distinct from`. A semi-join never matches a null, so every row with a null scope column
+    is in scope too (a superset: the companion still fails exactly on the repeated combinations among the
+    rows in scope; key columns are not null anyway, test_manifest_conventions.py). -#}
+{% macro rows_sharing_touched_scope(scope, touched='touched') -%}
+({{ matches_query_row(scope, 'select ' ~ scope | join(', ') ~ ' from ' ~ touched) }}
+{%- for column in scope %}
+    or {{ column }} is null
+{%- endfor %})
+{%- endmacro %}
