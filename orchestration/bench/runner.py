@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -282,17 +283,22 @@ class Bench:
                 shutil.rmtree(target, ignore_errors=True)
                 shutil.copytree(full_target, target)
                 (target / "run_results.json").unlink(missing_ok=True)
+                # the nightly build's own debug log only (the full build's was copied with the target dir)
+                shutil.rmtree(target / "logs", ignore_errors=True)
                 lands.append(self.python_step("ingest", {"db": str(built), "file": str(day_path), "register": False},
                                               logs / f"incremental_land_{i}.log"))
                 log = logs / f"incremental_build_{i}.log"
                 builds.append(self.dbt("build", built, target, log, ("--selector", NIGHTLY_SELECTOR)))
+                self.details[label].setdefault("incremental_sql_seconds", []).append(dbt_sql_seconds(target / "logs"))
                 parse = [line for line in log.read_text(errors="replace").splitlines() if "partial pars" in line.lower()]
                 self.details[label].setdefault("incremental_parse", []).append(parse[0].split("  ", 1)[-1] if parse
                                                                                else "partial parse")
         finally:
             pristine.replace(built)
         self.record("incremental_land", label, day_events, lands)
-        self.record("incremental_build", label, day_events, builds, history_events=events)
+        sql = [v for v in self.details[label].get("incremental_sql_seconds", []) if v is not None]
+        self.record("incremental_build", label, day_events, builds, history_events=events,
+                    sql_median_s=round(statistics.median(sql), 3) if sql else None)
         self.details[label]["incremental_top_models"] = top_nodes(builds[-1].result["run_results"], kind="model.")
         self.details[label]["incremental_top_nodes"] = top_nodes(builds[-1].result["run_results"])
         self.details[label]["incremental_nodes"] = len(builds[-1].result["run_results"].get("results", []))
@@ -355,6 +361,20 @@ class Bench:
             self.details[label]["explain"] = {"model": name, "error": str(exc)}
 
 
+_SQL_STATUS = re.compile(rb"SQL status: .*? in (\d+(?:\.\d+)?) seconds")
+
+
+def dbt_sql_seconds(log_dir: Path) -> float | None:
+    """The summed time of every SQL statement one dbt invocation ran (its debug log's "SQL status: ... in
+    X seconds" lines, in dbt.log and the files it rotated to): the database's share of a build, summed over
+    the threads. Steadier than the wall time on a shared machine: it leaves out dbt's own Python per node
+    and process start-up, which do not depend on the data. None without a log."""
+    files = sorted(log_dir.glob("dbt.log*"))
+    if not files:
+        return None
+    return round(sum(float(m.group(1)) for f in files for m in _SQL_STATUS.finditer(f.read_bytes())), 3)
+
+
 def top_nodes(run_results: dict, n: int = 8, kind: str = "") -> list[dict]:
     rows = [
         {"node": r["unique_id"], "seconds": round(r.get("execution_time") or 0, 3)}
@@ -388,10 +408,15 @@ def ratios(rows: list[dict]) -> list[dict]:
             "incremental_over_floor": ratio(m("incremental_build"), m("incremental_floor")),
         })
     inc = [(s, by[("incremental_build", s)]["median_s"]) for s in sizes if ("incremental_build", s) in by]
+    sql = [(s, by[("incremental_build", s)].get("sql_median_s")) for s in sizes if ("incremental_build", s) in by]
     if len(inc) >= 2:
         base = inc[0]
         for s, v in inc[1:]:
-            out.append({"size": f"{s} vs {base[0]}", "incremental_over_incremental": round(v / base[1], 2)})
+            row = {"size": f"{s} vs {base[0]}", "incremental_over_incremental": round(v / base[1], 2)}
+            sql_base, sql_here = sql[0][1], dict(sql).get(s)
+            if sql_base and sql_here:
+                row["incremental_sql_over_incremental_sql"] = round(sql_here / sql_base, 2)
+            out.append(row)
     return out
 
 
@@ -423,11 +448,11 @@ def markdown(result: dict) -> str:
     lines += ["", "incremental rows: events = the day landed (history = the size).", "",
               "| size | dbt build / floor | dbt run / floor | dbt run core / floor | pandas / dbt build | pandas / dbt run | "
               "polars / dbt build | polars / dbt run | polars / floor | nightly build / incremental floor | "
-              "incremental 10M / 1M |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "incremental 10M / 1M | nightly SQL time 10M / 1M |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     ratio_keys = ("build_over_floor", "run_over_floor", "core_over_floor", "pandas_over_build", "pandas_over_run",
                   "polars_over_build", "polars_over_run", "polars_over_floor", "incremental_over_floor",
-                  "incremental_over_incremental")
+                  "incremental_over_incremental", "incremental_sql_over_incremental_sql")
     for r in result["ratios"]:
         # a ratio whose steps did not both run is None: an empty cell, not "None"
         cells = " | ".join("" if r.get(k) is None else str(r[k]) for k in ratio_keys)
@@ -446,8 +471,10 @@ def markdown(result: dict) -> str:
         lines.append(f"- {size} all nodes: {top}")
         if d.get("incremental_top_nodes"):
             top = ", ".join(f"{t['node'].split('.')[-1]} {t['seconds']:.2f}s" for t in d["incremental_top_nodes"][:6])
+            sql = [v for v in d.get("incremental_sql_seconds", []) if v is not None]
             lines.append(f"- {size} nightly build ({d.get('incremental_nodes', 0)} nodes; "
-                         f"{'; '.join(d.get('incremental_parse', []))}): {top}")
+                         f"{'; '.join(d.get('incremental_parse', []))}; SQL statements "
+                         f"{', '.join(f'{v:.2f}' for v in sql) or '-'} s summed over threads): {top}")
     lines += landing_markdown(result["details"])
     lines += scale_markdown(result)
     lines += ["", f"Status: {'PASSED' if not result['failures'] else 'FAILED'}"]

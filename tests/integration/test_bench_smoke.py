@@ -32,6 +32,11 @@ def test_bench_runs_at_a_tiny_size(tmp_path):
         assert set(report) == {"runs", "weekly", "exception_ttr", "monthly"}
         assert all(r["ok"] and r["mart_rows"] > 0 for r in report.values())
 
+    # the nightly build's SQL time, read from its own dbt debug log (dbt_sql_seconds): positive, and less
+    # than the nightly build's wall time times its two threads
+    nightly = next(r for r in result["rows"] if r["step"] == "incremental_build")
+    assert 0 < nightly["sql_median_s"] < 2 * nightly["median_s"], nightly
+
     table = (out / "results.md").read_text()
     for step in STEPS:
         assert f"| {step} | 20k |" in table
