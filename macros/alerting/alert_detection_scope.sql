@@ -4,8 +4,8 @@
     recomputes, exactly what the new loads and the move of as_of can change, and keeps the rest:
       - per-run kinds (latency, completeness, conformance): the runs with an event landed since the
         table's mark (int_runs_summarized.max_loaded_at > _loaded_through: a late event of any age
-        recomputes its whole run) and the runs with a stage attempt still open (its measured span runs
-        to as_of, so it moves with as_of);
+        recomputes its whole run) and the runs not ended, among them every run with a stage attempt still
+        open (its measured span runs to as_of, so it moves with as_of);
       - quality windows: every window from the one holding quality_from, the earliest of the touched
         runs' first events (a touched run's ended_at, old or new, is not earlier) and the last build's
         as_of (windows ended since became detectable);
@@ -13,7 +13,8 @@
         events and the last build's as_of; a window's baseline reads the baseline_windows before it, so
         the event scan starts volume_scan_from = volume_from less the longest (baseline_windows + 1) x
         window_hours of the volume rules (a workflow's first window, which gates the baseline, is read
-        from all its events: a new earlier event moves it, and only windows from its own on change).
+        from all its runs' first events in int_runs_summarized: a new earlier event moves it, and only
+        windows from its own on change).
     Everything (mark none) when the table is empty, at parse, in a unit test, and when
     mart_recompute_everything holds (register changed, as_of pinned now or then, retention cut events). -#}
 
@@ -65,15 +66,16 @@ select
 {%- endmacro %}
 
 
-{#- The runs whose per-run detections an incremental build recomputes (a query: workflow_id, run_id). -#}
+{#- The runs whose per-run detections an incremental build recomputes (a query: workflow_id, run_id): the
+    runs with an event landed since the mark, and the runs not ended. The second is a superset of the runs
+    with a stage attempt still open (fct_stage_executions.ended_at null: its outcome is in_flight, which
+    needs its run's ended_at null in int_runs_summarized); recomputing a few more runs whole gives the same
+    rows, and it is read from one row per run instead of every stage attempt of the history. -#}
 {% macro alert_detection_scope_runs(mark) -%}
 select workflow_id, run_id
 from {{ ref('int_runs_summarized') }}
 where max_loaded_at > {{ mark }}
-union
-select workflow_id, run_id
-from {{ ref('fct_stage_executions') }}
-where ended_at is null
+    or ended_at is null
 {%- endmacro %}
 
 

@@ -305,8 +305,8 @@ class Bench:
                 self.details[label].setdefault(f"incremental{suffix}_sql_seconds", []).append(
                     dbt_sql_seconds(target / "logs"))
                 parse = [line for line in log.read_text(errors="replace").splitlines() if "partial pars" in line.lower()]
-                self.details[label].setdefault("incremental_parse", []).append(parse[0].split("  ", 1)[-1] if parse
-                                                                               else "partial parse")
+                self.details[label].setdefault(f"incremental{suffix}_parse", []).append(
+                    parse[0].split("  ", 1)[-1] if parse else "partial parse")
         finally:
             pristine.replace(built)
         # the day is generated without defects: every event is loaded (the first size's day on a later size's

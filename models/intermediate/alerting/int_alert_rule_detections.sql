@@ -22,7 +22,7 @@
     'select summarized.first_event_at from ' ~ ref('int_runs_summarized') ~ ' as summarized inner join ('
     ~ alert_detection_scope_runs(scope.mark) ~ ') as scope_runs on summarized.workflow_id = scope_runs.workflow_id'
     ~ ' and summarized.run_id = scope_runs.run_id',
-    requires=[ref('int_runs_summarized'), ref('fct_stage_executions')]) %}
+    requires=[ref('int_runs_summarized')]) %}
 {%- endif %}
 
 with
@@ -118,6 +118,11 @@ latency_attempts as (
         and stage_executions.run_id = scope_runs.run_id
     {%- endif %}
     where stage_executions.started_at <= as_of.as_of_ts
+        {%- if event_floor is not none %}
+        -- no attempt of a scope run started before its run's first event (run_events_scan_floor): the
+        -- stage attempts of the history before the scope runs are not joined
+        and stage_executions.started_at >= {{ event_floor }}
+        {%- endif %}
 
 ),
 
@@ -382,6 +387,19 @@ completeness_event_counts as (
 
 ),
 
+scoped_runs as (
+
+    -- the runs the per-run kinds (completeness, conformance) read: the scope runs of an incremental build,
+    -- found by a semi-join first, so that the joins below build on a few runs, not on every run of
+    -- the history
+    select runs.*
+    from runs
+    {%- if scope.mark is not none %}
+    where {{ matches_query_row('runs.workflow_id, runs.run_id', 'select workflow_id, run_id from scope_runs') | indent(4) }}
+    {%- endif %}
+
+),
+
 completeness_runs as (
 
     select
@@ -395,7 +413,7 @@ completeness_runs as (
         counts.required_stage_events,
         counts.required_field_values
 
-    from runs
+    from scoped_runs as runs
     inner join rules
         on runs.workflow_id = rules.workflow_id
         and rules.kind = 'completeness'
@@ -456,14 +474,9 @@ reference_path_detections as (
         on conformance.workflow_id = rules.workflow_id
         and rules.kind = 'conformance'
         and rules.use_reference_path
-    inner join runs
+    inner join scoped_runs as runs
         on conformance.workflow_id = runs.workflow_id
         and conformance.case_id = runs.run_id
-    {%- if scope.mark is not none %}
-    inner join scope_runs
-        on runs.workflow_id = scope_runs.workflow_id
-        and runs.run_id = scope_runs.run_id
-    {%- endif %}
     where not conformance.is_conforming
         and runs.final_status in ('completed', 'failed', 'compensated')
 
@@ -545,14 +558,17 @@ volume_counts as (
 
 workflow_first_windows as (
 
-    -- the baseline needs history: the first window of the workflow's events
+    -- the baseline needs history: the first window of the workflow's events. Read from the runs'
+    -- first events (int_runs_summarized: one row per run, from all of its events; the earliest
+    -- event of a workflow is the first event of one of its runs), not from every event: the same
+    -- window, from a table a tenth the size (the nightly's cost follows new data, not history)
     select
         volume_rules.rule_name,
-        min({{ alert_window_index('events.event_ts', 'volume_rules.window_hours') }}) as first_window_index
+        min({{ alert_window_index('summarized.first_event_at', 'volume_rules.window_hours') }}) as first_window_index
 
-    from {{ ref('stg_command_center__workflow_events') }} as events
+    from {{ ref('int_runs_summarized') }} as summarized
     inner join volume_rules
-        on events.workflow_id = volume_rules.workflow_id
+        on summarized.workflow_id = volume_rules.workflow_id
     group by volume_rules.rule_name
 
 ),

@@ -11,7 +11,8 @@ runs as (
     select summarized.*
     from {{ ref('int_runs_summarized') }} as summarized
     -- incremental: the runs the table is missing (the pre_hook deleted the recomputed ones)
-    {{ mart_missing_keys_filter('summarized', ['workflow_id', 'run_id'], watermark_column='max_loaded_at') }}
+    {{ mart_missing_keys_filter('summarized', ['workflow_id', 'run_id'], watermark_column='max_loaded_at',
+        relation=ref('int_runs_summarized')) }}
 
 ),
 
