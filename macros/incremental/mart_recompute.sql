@@ -68,13 +68,23 @@ where {{ mart_recompute_everything() }}
         {{ mart_recompute_from(sources, period) }}
     )
 {%- else -%}
+{#- the table's mark as a literal, read by the same query as the model's (mart_kept_loaded_through), before
+    this delete; none when the table is empty or everything is recomputed (its own check): then the
+    conditions read the mark and the everything check from the table -#}
+{%- set mark = mart_kept_loaded_through() -%}
 delete from {{ this }}
+{%- if mark is none %}
 where {{ mart_recompute_everything() }}
+{%- else %}
+-- not everything (checked with the mark, mart_kept_loaded_through): the scans of the sources are pruned to
+-- the rows landed after the mark (a literal), and this table is only probed for their keys
+where false
+{%- endif %}
     {%- for relation, columns in key_sources %}
     -- the rows whose {{ columns | join(', ') }} landed since the table was built
     or {{ matches_query_row(columns,
-        'select ' ~ columns | join(', ') ~ ' from ' ~ relation
-        ~ ' where max_loaded_at > (select max(_loaded_through) from ' ~ this ~ ')') | indent(4) }}
+        'select ' ~ columns | join(', ') ~ ' from ' ~ relation ~ ' where max_loaded_at > '
+        ~ (mark if mark is not none else '(select max(_loaded_through) from ' ~ this ~ ')')) | indent(4) }}
     {%- endfor %}
     {%- if open_rows is not none %}
     -- the rows whose values move with as_of
