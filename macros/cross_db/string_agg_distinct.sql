@@ -8,8 +8,13 @@
     listagg(distinct {{ expression }}, '{{ delimiter }}') within group (order by {{ expression }})
 {%- endmacro %}
 
+{#- DuckDB: a plain list() deduplicated and sorted per group, not string_agg(distinct ... order by
+    ...): DuckDB's ordered and distinct aggregates cannot spill (see string_agg_ordered). -#}
 {% macro duckdb__string_agg_distinct(expression, delimiter) -%}
-    string_agg(distinct {{ expression }}, '{{ delimiter }}' order by {{ expression }})
+    array_to_string(
+        list_sort(list_distinct(list({{ expression }}) filter (where {{ expression }} is not null))),
+        '{{ delimiter }}'
+    )
 {%- endmacro %}
 
 {% macro snowflake__string_agg_distinct(expression, delimiter) -%}
