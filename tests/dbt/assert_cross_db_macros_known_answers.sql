@@ -38,6 +38,33 @@ percentiles as (
 
 ),
 
+shared_percentiles as (
+
+    -- the same quantiles with fractions: one list quantile on DuckDB, each call its element
+    select
+        round({{ percentile_cont('x', 0.5, fractions=[0.5, 0.9]) }}, 3) as p50,
+        round({{ percentile_cont('x', 0.9, fractions=[0.5, 0.9]) }}, 3) as p90,
+        round({{ percentile_cont('x', 0.5) }}, 3) as p50_alone
+    from (values (100.0), (200.0), (300.0), (400.0), (1000.0), (cast(null as double))) as cycle_times (x)
+
+),
+
+string_aggregates as (
+
+    -- a case's sequence in seq order (duplicates kept, nulls skipped), and its distinct values sorted
+    select
+        g,
+        {{ string_agg_ordered('v', 'seq', ' > ') }} as ordered,
+        {{ string_agg_distinct('v') }} as distinct_sorted
+    from (
+        values
+            ('g1', 3, 'b'), ('g1', 1, 'c'), ('g1', 2, 'a'), ('g1', 4, cast(null as varchar)), ('g1', 5, 'c'),
+            ('g2', 1, cast(null as varchar))
+    ) as seq_rows (g, seq, v)
+    group by g
+
+),
+
 first_values as (
 
     -- first_value_by: rows (priority, ts, id, value); the first row by (priority, ts, id) with a value
@@ -128,6 +155,18 @@ checks as (
     union all
     select 'percentile_cont: p90 of 100, 200, 300, 400, 1000 is 760',
         (select p90 from percentiles) = 760
+    union all
+    select 'percentile_cont with fractions: p50 300 and p90 760, nulls ignored, as computed alone',
+        (select p50 = 300 and p90 = 760 and p50_alone = p50 from shared_percentiles)
+    union all
+    select 'string_agg_ordered: in seq order, duplicates kept, nulls skipped',
+        (select ordered from string_aggregates where g = 'g1') = 'c > a > b > c'
+    union all
+    select 'string_agg_distinct: distinct values sorted, nulls skipped',
+        (select distinct_sorted from string_aggregates where g = 'g1') = 'a,b,c'
+    union all
+    select 'string_agg_ordered / string_agg_distinct: a group with no value gives no text (null; listagg may give empty)',
+        (select coalesce(ordered, '') = '' and coalesce(distinct_sorted, '') = '' from string_aggregates where g = 'g2')
     union all
     select 'period_spine: 2026-11-16 .. 2026-11-30 is three weeks',
         (select count(*) from week_spine) = 3
