@@ -18,6 +18,7 @@ models/marts/runs/_runs__docs.md.
 from __future__ import annotations
 
 import math
+import os
 import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -327,3 +328,63 @@ def test_retention_purge_incremental_equals_full_refresh(built):
     run_dbt(s, ["run", "--full-refresh"])
     refreshed = read_tables(s)
     assert not _differences(incremental, refreshed), "\n".join(_differences(incremental, refreshed))
+
+
+def test_the_key_marts_anti_join_skips_candidate_keys_still_in_the_table(built, tmp_path):
+    """missing_keys_anti_join's guard, driven directly: DuckDB's form restricts the kept keys to the night's
+    candidates (the keys landed after the table's mark) and keeps a row only when its key is not among
+    them. The pre_hook normally deletes every candidate first, so the guard case - a candidate still in
+    the table - never happens in a build. Here the marts' mark is moved back before the late file (its
+    runs become candidates) and the pre_hook is skipped: each model's compiled select, run alone, must
+    return no key the table holds, and every key it lacks (a new day's runs)."""
+    import shutil
+
+    db = tmp_path / "guard" / "command_center.duckdb"
+    db.parent.mkdir()
+    shutil.copy(built["scratch"].duckdb_path, db)  # base + late, built from scratch
+    built["mp"].setenv("COMMAND_CENTER_DUCKDB", str(db))
+    s = get_settings()
+    day = generate_events(days=1, runs_per_day=3, seed=13, end_date=END + timedelta(days=1), defect_rate=0.0,
+                          register=load_register(s.register_path))
+    day_runs = {(w, r) for w, r in zip(day.column("workflow_id").to_pylist(), day.column("run_id").to_pylist(),
+                                       strict=True)}
+    day_file = tmp_path / "day.jsonl"
+    write_events(day, day_file, "jsonl")
+    _land(s, day_file, LATE_LOADED_AT + timedelta(days=1))
+
+    models = {"fct_workflow_runs": "runs", "fct_stage_executions": "stages"}
+    # everything upstream of the two marts takes the day in; the marts are left as they were
+    run_dbt(s, ["run", "--select", *(f"+{m}" for m in models), "--exclude", *models])
+    with open_warehouse(s.duckdb_path) as con:
+        late_runs = set(con.execute(
+            "select distinct workflow_id, run_id from raw.workflow_events where loaded_at = ?",
+            [LATE_LOADED_AT]).fetchall())
+        for model in models:
+            # the mark before the late file: its runs (all in the table) are candidates again
+            con.execute(f"update marts.{model} set _loaded_through = ?", [BASE_LOADED_AT])
+    assert late_runs and not late_runs & day_runs
+
+    run_dbt(s, ["compile", "--select", *models])
+    target = Path(os.environ["DBT_TARGET_PATH"])
+    con = connect(s.duckdb_path, read_only=True)
+    try:
+        for model, folder in models.items():
+            sql = (target / "compiled" / "command_center" / "models" / "marts" / folder / f"{model}.sql").read_text()
+            assert "not coalesce(" in sql, f"{model}: not DuckDB's restricted anti-join (no mark read?)"
+            got = con.execute(f"select distinct workflow_id, run_id from ({sql}) as selected").fetchall()
+            in_table = con.execute(
+                f"select count(*) from ({sql}) as selected "
+                f"where exists (select 1 from marts.{model} as kept where kept.workflow_id = selected.workflow_id "
+                f"and kept.run_id = selected.run_id)").fetchone()[0]
+            assert in_table == 0, f"{model}: {in_table} selected rows whose run the table still holds"
+            # every run of the day the model's source holds (a run with no stage attempt has no stage rows)
+            source = "int_runs_summarized" if model == "fct_workflow_runs" else "int_stage_attempts_summarized"
+            expected = set(con.execute(f"select distinct workflow_id, run_id from intermediate.{source}").fetchall())
+            expected &= day_runs
+            assert expected and set(got) == expected, (model, sorted(set(got) ^ expected)[:5])
+            kept_late = con.execute(f"select count(distinct (workflow_id, run_id)) from marts.{model} "
+                                    "where (workflow_id, run_id) in (select workflow_id, run_id from raw.workflow_events "
+                                    "where loaded_at = ?)", [LATE_LOADED_AT]).fetchone()[0]
+            assert kept_late > 0, f"{model}: the late runs are not in the table, so the guard was not exercised"
+    finally:
+        con.close()
