@@ -109,13 +109,13 @@ activity as (
         sum(case when counted_as = 'acknowledged' then 1 else 0 end) as exceptions_acknowledged,
         sum(case when counted_as = 'resolved' then 1 else 0 end) as exceptions_resolved,
 
-        {{ percentile_cont("case when counted_as = 'acknowledged' then time_to_first_touch_seconds end", 0.5) }}
+        {{ percentile_cont("case when counted_as = 'acknowledged' then time_to_first_touch_seconds end", 0.5, fractions=[0.5, 0.9]) }}
             as time_to_first_touch_p50_seconds,
-        {{ percentile_cont("case when counted_as = 'acknowledged' then time_to_first_touch_seconds end", 0.9) }}
+        {{ percentile_cont("case when counted_as = 'acknowledged' then time_to_first_touch_seconds end", 0.9, fractions=[0.5, 0.9]) }}
             as time_to_first_touch_p90_seconds,
-        {{ percentile_cont("case when counted_as = 'resolved' then time_to_resolution_seconds end", 0.5) }}
+        {{ percentile_cont("case when counted_as = 'resolved' then time_to_resolution_seconds end", 0.5, fractions=[0.5, 0.9]) }}
             as time_to_resolution_p50_seconds,
-        {{ percentile_cont("case when counted_as = 'resolved' then time_to_resolution_seconds end", 0.9) }}
+        {{ percentile_cont("case when counted_as = 'resolved' then time_to_resolution_seconds end", 0.9, fractions=[0.5, 0.9]) }}
             as time_to_resolution_p90_seconds,
 
         sum(case when counted_as = 'acknowledged' and not first_touch_breached then 1 else 0 end)

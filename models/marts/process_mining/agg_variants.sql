@@ -22,8 +22,8 @@ per_variant as (
         sum(case when is_failed then 1 else 0 end) as failed_cases,
         sum(case when had_exception then 1 else 0 end) as exception_cases,
         sum(case when has_rework then 1 else 0 end) as rework_cases,
-        {{ percentile_cont('case_duration_seconds', 0.5) }} as p50_case_duration_seconds,
-        {{ percentile_cont('case_duration_seconds', 0.9) }} as p90_case_duration_seconds,
+        {{ percentile_cont('case_duration_seconds', 0.5, fractions=[0.5, 0.9]) }} as p50_case_duration_seconds,
+        {{ percentile_cont('case_duration_seconds', 0.9, fractions=[0.5, 0.9]) }} as p90_case_duration_seconds,
         min(first_event_at) as first_case_at,
         max(first_event_at) as last_case_at
 

@@ -28,8 +28,8 @@ activity as (
         sum(case when outcome = 'granted' then 1 else 0 end) as requests_granted,
         sum(case when outcome = 'rejected' then 1 else 0 end) as requests_rejected,
         sum(case when outcome = 'timed_out' then 1 else 0 end) as requests_timed_out,
-        {{ percentile_cont('wait_seconds', 0.5) }} as approval_wait_p50_seconds,
-        {{ percentile_cont('wait_seconds', 0.9) }} as approval_wait_p90_seconds
+        {{ percentile_cont('wait_seconds', 0.5, fractions=[0.5, 0.9]) }} as approval_wait_p50_seconds,
+        {{ percentile_cont('wait_seconds', 0.9, fractions=[0.5, 0.9]) }} as approval_wait_p90_seconds
 
     from approvals
     -- incremental: only the weeks the table is missing (the spine's bounds still read every week)

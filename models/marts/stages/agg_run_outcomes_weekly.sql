@@ -70,9 +70,9 @@ run_activity as (
         sum(
             case when is_failed or is_reworked or is_retried_to_succeed or is_escalated then 1 else 0 end
         ) as runs_change_failed,
-        {{ percentile_cont("case when final_status = 'completed' then cycle_time_seconds end", 0.5) }}
+        {{ percentile_cont("case when final_status = 'completed' then cycle_time_seconds end", 0.5, fractions=[0.5, 0.9]) }}
             as lead_time_p50_seconds,
-        {{ percentile_cont("case when final_status = 'completed' then cycle_time_seconds end", 0.9) }}
+        {{ percentile_cont("case when final_status = 'completed' then cycle_time_seconds end", 0.9, fractions=[0.5, 0.9]) }}
             as lead_time_p90_seconds
 
     from ended_runs
@@ -100,8 +100,8 @@ restore_activity as (
         workflow_id,
         period_start,
         count(*) as exceptions_resolved,
-        {{ percentile_cont('time_to_resolution_seconds', 0.5) }} as time_to_restore_p50_seconds,
-        {{ percentile_cont('time_to_resolution_seconds', 0.9) }} as time_to_restore_p90_seconds
+        {{ percentile_cont('time_to_resolution_seconds', 0.5, fractions=[0.5, 0.9]) }} as time_to_restore_p50_seconds,
+        {{ percentile_cont('time_to_resolution_seconds', 0.9, fractions=[0.5, 0.9]) }} as time_to_restore_p90_seconds
 
     from restores
     where {{ mart_missing_periods_filter('period_start', 'week_start') }}

@@ -102,9 +102,9 @@ activity as (
         sum(case when attempts = 3 then 1 else 0 end) as stage_runs_3_attempts,
         sum(case when attempts >= 4 then 1 else 0 end) as stage_runs_4plus_attempts,
         sum(executions_timed_out) as executions_timed_out,
-        {{ percentile_cont("case when final_outcome = 'completed' then stage_duration_seconds end", 0.5) }}
+        {{ percentile_cont("case when final_outcome = 'completed' then stage_duration_seconds end", 0.5, fractions=[0.5, 0.9]) }}
             as stage_duration_p50_seconds,
-        {{ percentile_cont("case when final_outcome = 'completed' then stage_duration_seconds end", 0.9) }}
+        {{ percentile_cont("case when final_outcome = 'completed' then stage_duration_seconds end", 0.9, fractions=[0.5, 0.9]) }}
             as stage_duration_p90_seconds
 
     from ended_stage_runs
