@@ -196,6 +196,24 @@ def built(tmp_path_factory, cc_env):
     mp.undo()
 
 
+def _scratch_copy_with_a_new_day(built, folder: Path, seed: int) -> tuple[Settings, pa.Table]:
+    """A copy of the `scratch` warehouse (base + late, built from scratch) in folder, made the current
+    warehouse, with one new generated day (3 runs per workflow, no defects) landed the day after the late file."""
+    import shutil
+
+    folder.mkdir()
+    db = folder / "command_center.duckdb"
+    shutil.copy(built["scratch"].duckdb_path, db)
+    built["mp"].setenv("COMMAND_CENTER_DUCKDB", str(db))
+    s = get_settings()
+    day = generate_events(days=1, runs_per_day=3, seed=seed, end_date=END + timedelta(days=1), defect_rate=0.0,
+                          register=load_register(s.register_path))
+    day_file = folder / "day.jsonl"
+    write_events(day, day_file, "jsonl")
+    _land(s, day_file, LATE_LOADED_AT + timedelta(days=1))
+    return s, day
+
+
 def test_late_events_change_the_marts(built):
     """Sanity: the late file matters - the marts moved between the base build and the late build."""
     before, after = built["before_late"], built["after_late"]
@@ -217,19 +235,8 @@ def test_a_new_day_recomputes_only_what_it_touches_and_equals_a_full_refresh(bui
     """The incremental marts on a plain nightly load (one new day, nothing late): the pre_hooks delete
     only the runs, exceptions and periods the day touches (and the as_of period), the older rows keep
     the earlier build's stamp - and the result equals a --full-refresh of the same data."""
-    import shutil
-
-    db = tmp_path / "nightly" / "command_center.duckdb"
-    db.parent.mkdir()
-    shutil.copy(built["scratch"].duckdb_path, db)  # base + late, built from scratch
-    built["mp"].setenv("COMMAND_CENTER_DUCKDB", str(db))
-    s = get_settings()
-    day = generate_events(days=1, runs_per_day=3, seed=12, end_date=END + timedelta(days=1), defect_rate=0.0,
-                          register=load_register(s.register_path))
+    s, day = _scratch_copy_with_a_new_day(built, tmp_path / "nightly", seed=12)
     day_has_exceptions = any(t.startswith("exception_") for t in day.column("event_type").to_pylist())
-    day_file = tmp_path / "day.jsonl"
-    write_events(day, day_file, "jsonl")
-    _land(s, day_file, LATE_LOADED_AT + timedelta(days=1))
     run_dbt(s, ["run"])
     nightly = read_tables(s)
 
@@ -337,20 +344,9 @@ def test_the_key_marts_anti_join_skips_candidate_keys_still_in_the_table(built, 
     the table - never happens in a build. Here the marts' mark is moved back before the late file (its
     runs become candidates) and the pre_hook is skipped: each model's compiled select, run alone, must
     return no key the table holds, and every key it lacks (a new day's runs)."""
-    import shutil
-
-    db = tmp_path / "guard" / "command_center.duckdb"
-    db.parent.mkdir()
-    shutil.copy(built["scratch"].duckdb_path, db)  # base + late, built from scratch
-    built["mp"].setenv("COMMAND_CENTER_DUCKDB", str(db))
-    s = get_settings()
-    day = generate_events(days=1, runs_per_day=3, seed=13, end_date=END + timedelta(days=1), defect_rate=0.0,
-                          register=load_register(s.register_path))
+    s, day = _scratch_copy_with_a_new_day(built, tmp_path / "guard", seed=13)
     day_runs = {(w, r) for w, r in zip(day.column("workflow_id").to_pylist(), day.column("run_id").to_pylist(),
                                        strict=True)}
-    day_file = tmp_path / "day.jsonl"
-    write_events(day, day_file, "jsonl")
-    _land(s, day_file, LATE_LOADED_AT + timedelta(days=1))
 
     models = {"fct_workflow_runs": "runs", "fct_stage_executions": "stages"}
     # everything upstream of the two marts takes the day in; the marts are left as they were
