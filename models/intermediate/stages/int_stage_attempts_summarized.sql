@@ -16,7 +16,7 @@ with
 
 run_bounds as (
 
-    {{ run_event_bounds('scoped_events') }}
+    {{ run_event_bounds(ref('int_runs_summarized')) }}
 
 ),
 
